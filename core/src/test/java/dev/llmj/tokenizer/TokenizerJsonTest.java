@@ -1,0 +1,102 @@
+package dev.llmj.tokenizer;
+
+import dev.llmj.LlmjException;
+import dev.llmj.TestData;
+import dev.llmj.io.Json;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TokenizerJsonTest {
+    @TempDir
+    Path dir;
+
+    private Tokenizer roundTrip(Tokenizer t) {
+        Path f = dir.resolve(t.kind() + ".json");
+        TokenizerJson.write(t, f);
+        return TokenizerJson.read(f);
+    }
+
+    private static void assertSameEncoding(Tokenizer a, Tokenizer b, String text) {
+        assertEquals(a.vocabSize(), b.vocabSize());
+        assertArrayEquals(a.encode(text), b.encode(text));
+        assertEquals(a.specials().toString(), b.specials().toString());
+        for (int id = 0; id < a.vocabSize(); id++) assertEquals(a.idToToken(id), b.idToToken(id));
+    }
+
+    @Test
+    void bpeRoundTrips() {
+        String text = TestData.shakespeare().substring(0, 200_000);
+        ByteBpeTokenizer t = BpeTrainer.train(text, 800, List.of(SpecialTokens.Role.EOS), null);
+        Tokenizer back = roundTrip(t);
+        assertInstanceOf(ByteBpeTokenizer.class, back);
+        assertSameEncoding(t, back, TestData.shakespeare());
+        assertEquals(t.specials().id(SpecialTokens.Role.EOS), back.specials().id(SpecialTokens.Role.EOS));
+        Map<String, Object> json = Json.obj(Json.parse(TokenizerJson.toJson(t), "t"), "t");
+        Map<String, Object> model = Json.obj(json.get("model"), "model");
+        assertEquals("BPE", model.get("type"));
+        assertEquals("ByteLevel", Json.obj(json.get("pre_tokenizer"), "p").get("type"));
+        // GPT-2's printable bytes: a leading space is Ġ
+        assertTrue(Json.obj(model.get("vocab"), "v").containsKey("Ġthe"));
+    }
+
+    @Test
+    void charAndWordRoundTrip() {
+        CharTokenizer c = CharTokenizer.build(TestData.tangPoems(), List.of(SpecialTokens.Role.EOS, SpecialTokens.Role.UNK));
+        Tokenizer c2 = roundTrip(c);
+        assertInstanceOf(CharTokenizer.class, c2);
+        assertSameEncoding(c, c2, TestData.tangPoems().substring(0, 10_000));
+        assertEquals(c.specials().id(SpecialTokens.Role.UNK), c2.encode("Z")[0]);
+
+        WordTokenizer w = WordTokenizer.build("猫 在 垫子 上\n书 在 桌子 上\n", List.of(SpecialTokens.Role.UNK, SpecialTokens.Role.EOS), 0);
+        Tokenizer w2 = roundTrip(w);
+        assertInstanceOf(WordTokenizer.class, w2);
+        assertSameEncoding(w, w2, "猫 在 桌子 上\n书 在 垫子 上");
+    }
+
+    @Test
+    void readsAHuggingFaceGpt2StyleFile() {
+        // vocab of bytes plus "ab" and "Ġab", merges written both ways HF has used: "a b" and ["a","b"]
+        StringBuilder vocab = new StringBuilder();
+        for (int b = 0; b < 256; b++) {
+            String s = ByteLevel.toPrintable(new byte[] {(byte) b});
+            vocab.append(Json.write(s)).append(':').append(b).append(',');
+        }
+        vocab.append("\"ab\":256,\"Ġa\":257,\"Ġab\":258");
+        String json = """
+                {"version":"1.0","added_tokens":[{"id":259,"content":"<|endoftext|>","special":true}],
+                 "normalizer":null,
+                 "pre_tokenizer":{"type":"ByteLevel","add_prefix_space":false,"trim_offsets":true,"use_regex":true},
+                 "decoder":{"type":"ByteLevel"},
+                 "model":{"type":"BPE","vocab":{%s},"merges":[["Ġ","a"],"a b","Ġa b"]}}
+                """.formatted(vocab);
+        Tokenizer t = TokenizerJson.parse(json, "gpt2-like");
+        assertEquals(260, t.vocabSize());
+        assertArrayEquals(new int[] {256, 258, 32}, t.encode("ab ab "));
+        assertEquals(259, t.specials().id(SpecialTokens.Role.EOS));
+        assertEquals("x<|endoftext|>", t.decode(t.encodeWithSpecials("x<|endoftext|>")));
+    }
+
+    @Test
+    void badFilesAreClearErrors() throws Exception {
+        Path missing = dir.resolve("nope.json");
+        assertTrue(assertThrows(LlmjException.class, () -> TokenizerJson.read(missing)).getMessage().contains("no such"));
+        Path broken = dir.resolve("broken.json");
+        Files.writeString(broken, "{\"model\": {\"type\": \"BPE\", \"vocab\": {");
+        assertTrue(assertThrows(LlmjException.class, () -> TokenizerJson.read(broken)).getMessage().contains("not valid JSON"));
+        Path unigram = dir.resolve("unigram.json");
+        Files.writeString(unigram, "{\"model\": {\"type\": \"Unigram\", \"vocab\": []}}");
+        assertTrue(assertThrows(LlmjException.class, () -> TokenizerJson.read(unigram)).getMessage().contains("Unigram"));
+    }
+}

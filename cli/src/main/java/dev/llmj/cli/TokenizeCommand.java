@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code llmj tokenize}: show how a tokenizer cuts a text, and the input/label table of next-token prediction. */
-@Command(name = "tokenize",
+@Command(name = "tokenize", mixinStandardHelpOptions = true,
         description = {"Show each token of TEXT with its id; with --labels, the input/label table a language model trains on."},
         footer = {"", "Examples:",
                 "  llmj tokenize --data data/tinyshakespeare.txt --text 'To be' --labels",

@@ -20,7 +20,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code llmj train-tokenizer}: build a char, word or byte-level BPE tokenizer from a corpus. */
-@Command(name = "train-tokenizer",
+@Command(name = "train-tokenizer", mixinStandardHelpOptions = true,
         description = {"Build a tokenizer from a corpus and write it as a Hugging Face tokenizer.json.",
                 "With no options: a 4,096-token byte-level BPE on the bundled Shakespeare, written to out/tokenizer.json."},
         footer = {"", "Examples:",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Compare llmj and Tokenizers.js on a fixed set of texts for each tokenizer.json given.
-#   ./run-cases.sh path/to/tokenizer.json [more.json ...]
-# Expected ids come from `llmj tokenize --json`; exits 1 if any text mismatches.
+# Compare llmj with both Hugging Face engines on a fixed set of texts.
+#   ./run-cases.sh TOKENIZER_JSON [MORE.json ...]
+# Expected ids come from `llmj tokenize --json` (override the binary with LLMJ=...).
+# Prints one line per file and text; exits 1 if anything mismatches.
 HERE=$(cd "$(dirname "$0")" && pwd)
 LLMJ=${LLMJ:-$HERE/../../llmj}
 texts=(
@@ -17,21 +18,25 @@ texts=(
   "中文，English混合 123 456789"
   $'tab\there\r\nCRLF'
   "<|endoftext|>Hi<eos> there<unk>"
+  $'猫\u3000在' $'猫\u00a0在' $'猫\u0085在' $'猫\ufeff在' $'猫\x1c在'
 )
-pass=0; fail=0
+ids_of() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{for(const l of s.split("\n"))if(l.startsWith("{\"ids\""))console.log(JSON.stringify(JSON.parse(l).ids))})'; }
+fail=0
 for f in "$@"; do
   for t in "${texts[@]}"; do
     exp=""
-    for _ in 1 2 3; do  # retry: llmj may print nothing while (re)building
-      exp=$("$LLMJ" tokenize --tokenizer "$f" --text "$t" --json 2>/dev/null | grep '^{"ids"' |
-            node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.stringify(JSON.parse(s).ids)))' 2>/dev/null)
+    for _ in 1 2 3; do  # llmj may print nothing while another build runs
+      exp=$("$LLMJ" tokenize --tokenizer "$f" --text "$t" --json 2>/dev/null | ids_of)
       [ -n "$exp" ] && break
     done
-    out=$(node "$HERE/check.mjs" --compare "$f" "$t" "${exp:-null}" 2>&1); rc=$?
-    if [ $rc -eq 0 ]; then pass=$((pass+1)); s=OK; else fail=$((fail+1)); s="FAIL"; fi
-    printf '%-4s %s %s\n' "$s" "$(basename "$f")" "$(printf '%q' "$t")"
-    [ $rc -ne 0 ] && echo "$out" | sed 's/^/     /'
+    line=""; details=""
+    for e in js rust; do
+      out=$(node "$HERE/check.mjs" --engine "$e" --compare "$f" "$t" "${exp:-null}" 2>&1)
+      if [ $? -eq 0 ]; then line+="$e:OK   "; else line+="$e:FAIL "; fail=1; details+=$'\n'"  [$e] $(echo "$out" | head -2 | tr '\n' ' ')"; fi
+    done
+    printf '%s %s %q' "$line" "$(basename "$f")" "$t"
+    [ -n "$details" ] && printf '%s\n  [llmj] %s' "$details" "$exp"
+    echo
   done
 done
-echo "pass=$pass fail=$fail"
-[ $fail -eq 0 ]
+exit $fail

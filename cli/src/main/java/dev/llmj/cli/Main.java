@@ -15,7 +15,7 @@ import java.nio.file.Path;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "A transformer language-model toolkit for the JVM: tokenizers, training, generation, inspection.",
-        subcommands = {TokenizeCommand.class, TrainTokenizerCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {TokenizeCommand.class, TrainTokenizerCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'llmj COMMAND --help' for a command's options. Add --verbose to see a stack trace on error."})
 public final class Main implements Runnable {
 
@@ -82,6 +82,13 @@ public final class Main implements Runnable {
             throw new LlmjException("no --data given and the bundled corpus " + p + " is missing; pass --data FILE");
         }
         return p;
+    }
+
+    /** A path as the user would type it: relative to the working folder when it lies below it. */
+    static String shown(Path p) {
+        Path cwd = Path.of("").toAbsolutePath();
+        Path abs = p.toAbsolutePath().normalize();
+        return abs.startsWith(cwd) && !abs.equals(cwd) ? cwd.relativize(abs).toString() : p.toString();
     }
 
     static final class Version implements CommandLine.IVersionProvider {

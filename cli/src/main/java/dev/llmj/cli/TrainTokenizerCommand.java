@@ -85,7 +85,7 @@ final class TrainTokenizerCommand implements Callable<Integer> {
 
         PrintWriter o = spec.commandLine().getOut();
         int chars = corpus.codePointCount(0, corpus.length());
-        o.printf("trained a %s tokenizer on %s (%,d characters) in %.2f s%n", k, corpusPath, chars, seconds);
+        o.printf("trained a %s tokenizer on %s (%,d characters) in %.2f s%n", k, Main.shown(corpusPath), chars, seconds);
         o.printf("vocabulary: %,d tokens%s%n", tok.vocabSize(), composition(tok));
         if (!tok.specials().entries().isEmpty()) o.printf("special tokens: %s%n", tok.specials());
         int[] ids = tok.encode(corpus);
@@ -95,7 +95,7 @@ final class TrainTokenizerCommand implements Callable<Integer> {
         StringBuilder cut = new StringBuilder();
         for (int id : sampleIds) cut.append(cut.isEmpty() ? "" : "|").append(tok.display(id));
         o.printf("example: %s%n", cut);
-        o.printf("wrote %s%n", out);
+        o.printf("wrote %s%n", Main.shown(out));
         return 0;
     }
 

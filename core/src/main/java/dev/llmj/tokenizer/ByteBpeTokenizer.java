@@ -32,7 +32,7 @@ public final class ByteBpeTokenizer implements Tokenizer {
 
     private static final int NO_MERGE = -1;
     /** Pieces this long or longer merge with a heap (n log n) instead of rescanning (n²). */
-    private static final int LONG_PIECE = 128;
+    private static final int LONG_PIECE = 1024;
     private static final int CACHE_LIMIT = 1 << 16;
 
     private final byte[][] tokenBytes;   // id → bytes (a special token: its UTF-8 text)

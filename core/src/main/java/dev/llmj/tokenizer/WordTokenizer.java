@@ -58,19 +58,28 @@ public final class WordTokenizer extends VocabularyTokenizer {
             if (cp == '\n') {
                 out.add("\n");
                 i++;
-            } else if (Character.isWhitespace(cp) || Character.isSpaceChar(cp)) {
+            } else if (isWhiteSpace(cp)) {
                 i += Character.charCount(cp);
             } else {
                 int start = i;
                 while (i < n) {
                     int c = text.codePointAt(i);
-                    if (Character.isWhitespace(c) || Character.isSpaceChar(c)) break;
+                    if (isWhiteSpace(c)) break;
                     i += Character.charCount(c);
                 }
                 out.add(text.substring(start, i));
             }
         }
         return out;
+    }
+
+    /**
+     * Unicode's White_Space property, which is what {@code \s} means in Hugging Face's regexes, so
+     * this split agrees with the {@code [^\S\n]+} rule written into tokenizer.json.
+     */
+    static boolean isWhiteSpace(int cp) {
+        return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680
+                || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
     }
 
     @Override

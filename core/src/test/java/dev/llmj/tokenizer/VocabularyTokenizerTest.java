@@ -70,6 +70,22 @@ class VocabularyTokenizerTest {
     }
 
     @Test
+    void wordsSplitOnUnicodeWhiteSpaceAsHuggingFaceDoes() {
+        // \s in the tokenizer.json rule is White_Space: U+0085, U+3000 and U+00A0 separate words; U+001C does not
+        WordTokenizer t = WordTokenizer.build("猫 在", List.of(SpecialTokens.Role.UNK), 0);
+        int cat = t.tokenToId("猫"), at = t.tokenToId("在"), unk = t.specials().id(SpecialTokens.Role.UNK);
+        for (String sep : List.of("\u0085", "\u3000", "\u00A0", "\t", "\u000B", "\u2028")) {
+            assertArrayEquals(new int[] {cat, at}, t.encode("猫" + sep + "在"), "separator U+" + Integer.toHexString(sep.charAt(0)));
+        }
+        assertArrayEquals(new int[] {unk}, t.encode("猫\u001C在"));
+        java.util.regex.Pattern rule = java.util.regex.Pattern.compile("[^\\S\\n]", java.util.regex.Pattern.UNICODE_CHARACTER_CLASS);
+        for (int cp = 0; cp < 0x10000; cp++) {
+            boolean expected = cp != '\n' && rule.matcher(Character.toString(cp)).matches();
+            assertEquals(expected, cp != '\n' && WordTokenizer.isWhiteSpace(cp), "U+" + Integer.toHexString(cp));
+        }
+    }
+
+    @Test
     void wordVocabularyCapNeedsUnk() {
         String corpus = "a a a b b c";
         WordTokenizer capped = WordTokenizer.build(corpus, List.of(SpecialTokens.Role.UNK), 3);

@@ -25,8 +25,8 @@ import java.util.concurrent.Callable;
                 "With no options: a 4,096-token byte-level BPE on the bundled Shakespeare, written to out/tokenizer.json."},
         footer = {"", "Examples:",
                 "  llmj train-tokenizer",
-                "  llmj train-tokenizer --data data/tang-poems.txt --kind char --out out/tang-chars.json",
-                "  llmj train-tokenizer --kind word --specials unk,eos,mask --data corpus.txt --out words.json"})
+                "  llmj train-tokenizer --kind char --data data/tang-poems.txt --out tang.json",
+                "  llmj train-tokenizer --kind word --specials unk,eos,mask --data words.txt"})
 final class TrainTokenizerCommand implements Callable<Integer> {
     enum Kind { char_, word, bpe }
 

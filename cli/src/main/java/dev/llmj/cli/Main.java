@@ -47,7 +47,8 @@ public final class Main implements Runnable {
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {
             CommandLine c = ex.getCommandLine();
-            err.println("llmj: " + ex.getMessage());
+            String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
+            err.println("llmj: " + (msg.startsWith("Error: ") ? msg.substring(7) : msg));
             err.println("Try '" + c.getCommandSpec().qualifiedName() + " --help'.");
             return EXIT_USER_ERROR;
         });

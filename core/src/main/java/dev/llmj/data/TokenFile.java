@@ -4,6 +4,7 @@ import dev.llmj.LlmjException;
 import dev.llmj.io.AtomicFiles;
 import dev.llmj.tokenizer.SpecialTokens;
 import dev.llmj.tokenizer.Tokenizer;
+import dev.llmj.tokenizer.TokenizerJson;
 
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -137,18 +138,11 @@ public final class TokenFile implements AutoCloseable {
         return open(out);
     }
 
-    /** A hash of the tokenizer's vocabulary and the corpus files' names, sizes and times. */
+    /** A hash of the whole tokenizer (its tokenizer.json) and the corpus files' names, sizes and times. */
     static long fingerprint(Path corpus, Tokenizer tok) {
         long h = 0xcbf29ce484222325L;
-        h = mix(h, tok.kind().hashCode());
-        h = mix(h, tok.vocabSize());
-        for (int id = 0; id < tok.vocabSize(); id += Math.max(1, tok.vocabSize() / 997)) {
-            try {
-                h = mix(h, tok.idToToken(id).hashCode());
-            } catch (LlmjException hole) {
-                h = mix(h, -1);
-            }
-        }
+        String json = TokenizerJson.toJson(tok);
+        for (int i = 0; i < json.length(); i++) h = mix(h, json.charAt(i));
         try {
             List<Path> files = Files.isDirectory(corpus) ? Files.list(corpus).sorted().toList() : List.of(corpus);
             for (Path p : files) {
@@ -162,10 +156,8 @@ public final class TokenFile implements AutoCloseable {
         return h;
     }
 
-    private static long mix(long h, long v) {
-        h ^= v;
-        h *= 0x100000001b3L;
-        return h ^ (h >>> 29);
+    private static long mix(long h, long v) { // FNV-1a step
+        return (h ^ v) * 0x100000001b3L;
     }
 
     public Path path() {

@@ -146,11 +146,24 @@ public final class ByteBpeTokenizer implements Tokenizer {
     private void encodePiece(String piece, Map<String, int[]> memo, IntList out) {
         int[] ids = memo.get(piece);
         if (ids == null) {
-            ids = bpe(piece.getBytes(StandardCharsets.UTF_8));
+            ids = bpe(utf8(piece));
             if (memo.size() >= CACHE_LIMIT) memo.clear();
             memo.put(piece, ids);
         }
         out.addAll(ids);
+    }
+
+    /** UTF-8 bytes of valid Unicode; an unpaired surrogate is an error, not a silent '?'. */
+    private static byte[] utf8(String piece) {
+        for (int i = 0; i < piece.length(); i++) {
+            char c = piece.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < piece.length() && Character.isLowSurrogate(piece.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new LlmjException(String.format("the text is not valid Unicode: it has an unpaired surrogate U+%04X", (int) c));
+            }
+        }
+        return piece.getBytes(StandardCharsets.UTF_8);
     }
 
     /** The token ids of one piece's bytes: merge the lowest-ranked adjacent pair until none is left. */

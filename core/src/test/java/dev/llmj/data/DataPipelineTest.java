@@ -65,6 +65,13 @@ class DataPipelineTest {
             assertEquals(9, again.size());
         }
         assertEquals(written, Files.getLastModifiedTime(out).toMillis(), "an up-to-date token file is reused, not rewritten");
+        // another tokenizer of the same size: the file is stale and is rebuilt with its ids
+        WordTokenizer other = WordTokenizer.build("猫 猫 猫 在 上 垫子 狗 床", List.of(SpecialTokens.Role.EOS), 0);
+        assertEquals(tok.vocabSize(), other.vocabSize());
+        try (TokenFile rebuilt = TokenFile.prepare(docs, other, out)) {
+            assertEquals(other.encode("猫 在 垫子 上")[0], rebuilt.get(0));
+            assertNotEquals(tok.encode("猫")[0], rebuilt.get(0));
+        }
     }
 
     @Test

@@ -151,6 +151,14 @@ class BpeTrainerTest {
     }
 
     @Test
+    void invalidUnicodeIsAnErrorNotASilentQuestionMark() {
+        ByteBpeTokenizer t = BpeTrainer.train("abc", 256, List.of(), null);
+        LlmjException e = assertThrows(LlmjException.class, () -> t.encode("ab\uD800c"));
+        assertTrue(e.getMessage().contains("unpaired surrogate U+D800"), e.getMessage());
+        assertEquals("a😀", t.decode(t.encode("a😀")));
+    }
+
+    @Test
     void stopsWhenTheCorpusRunsOutOfPairs() {
         ByteBpeTokenizer t = BpeTrainer.train("abab", 1000, List.of(SpecialTokens.Role.EOS), null);
         // pairs: (a,b)… after "ab" then "abab": two merges, then nothing left to merge

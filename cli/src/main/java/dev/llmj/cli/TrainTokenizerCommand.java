@@ -88,8 +88,12 @@ final class TrainTokenizerCommand implements Callable<Integer> {
         o.printf("trained a %s tokenizer on %s (%,d characters) in %.2f s%n", k, Main.shown(corpusPath), chars, seconds);
         o.printf("vocabulary: %,d tokens%s%n", tok.vocabSize(), composition(tok));
         if (!tok.specials().entries().isEmpty()) o.printf("special tokens: %s%n", tok.specials());
+        if (k.equals("bpe") && vocabSize != null && tok.vocabSize() < vocabSize) {
+            o.printf("note: the corpus ran out of pairs to merge, so the vocabulary has %,d tokens, not %,d%n", tok.vocabSize(), vocabSize);
+        }
         int[] ids = tok.encode(corpus);
-        o.printf("the corpus encodes to %,d tokens (%.2f characters per token)%n", ids.length, chars / (double) ids.length);
+        o.printf("the corpus encodes to %,d token%s (%.2f characters per token)%n", ids.length, ids.length == 1 ? "" : "s",
+                chars / (double) ids.length);
         String sample = firstLine(corpus);
         int[] sampleIds = tok.encode(sample);
         StringBuilder cut = new StringBuilder();

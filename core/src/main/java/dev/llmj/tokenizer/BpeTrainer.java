@@ -22,13 +22,35 @@ public final class BpeTrainer {
 
     /** A pair of token ids with its count over the corpus and the words it occurs in (may include stale ones). */
     private static final class PairStat {
-        final int left, right;
+        final int left, right, index;
         long count;
+        int queuedFor = -1; // the merge after which it was last queued, so it is queued once per merge
         final IntList words = new IntList(4);
 
-        PairStat(int left, int right) {
+        PairStat(int left, int right, int index) {
             this.left = left;
             this.right = right;
+            this.index = index;
+        }
+    }
+
+    /** Every pair seen so far, found through an unboxed hash table. */
+    private static final class Pairs {
+        final PairTable index = new PairTable(1 << 16);
+        final List<PairStat> all = new ArrayList<>();
+
+        PairStat get(int left, int right) {
+            int i = index.getOrPut(left, right, all.size());
+            if (i == all.size()) all.add(new PairStat(left, right, i));
+            return all.get(i);
+        }
+
+        /** Adds {@code f} occurrences of (left, right) in word {@code w}, just created by a merge. */
+        PairStat add(int left, int right, long f, int w) {
+            PairStat p = get(left, right);
+            p.count += f;
+            if (p.words.size() == 0 || p.words.get(p.words.size() - 1) != w) p.words.add(w);
+            return p;
         }
     }
 
@@ -78,18 +100,17 @@ public final class BpeTrainer {
         }
 
         // 2. count every adjacent pair
-        Map<Long, PairStat> pairs = new HashMap<>();
+        Pairs pairs = new Pairs();
         for (w = 0; w < nWords; w++) {
             for (int i = 0; i + 1 < wordLen[w]; i++) {
-                PairStat p = pairs.computeIfAbsent(PairTable.key(words[w][i], words[w][i + 1]),
-                        k -> new PairStat((int) (k >>> 32), (int) (long) k));
+                PairStat p = pairs.get(words[w][i], words[w][i + 1]);
                 p.count += freq[w];
                 p.words.add(w);
             }
         }
         // max count first; on a tie the smaller (left, right) — a fixed order, so training is deterministic
-        PriorityQueue<long[]> queue = new PriorityQueue<>((a, b) -> a[0] != b[0] ? Long.compare(b[0], a[0]) : Long.compare(a[1], b[1]));
-        for (PairStat p : pairs.values()) queue.add(new long[] {p.count, PairTable.key(p.left, p.right)});
+        PriorityQueue<long[]> queue = new PriorityQueue<>((x, y) -> x[0] != y[0] ? Long.compare(y[0], x[0]) : Long.compare(x[1], y[1]));
+        for (PairStat p : pairs.all) queue.add(new long[] {p.count, PairTable.key(p.left, p.right), p.index});
 
         // 3. merge until the vocabulary is full
         int nMerges = vocabSize - 256 - roles.size();
@@ -102,15 +123,15 @@ public final class BpeTrainer {
         List<PairStat> grown = new ArrayList<>();
         while (done < nMerges && !queue.isEmpty()) {
             long[] top = queue.poll();
-            PairStat best = pairs.get(top[1]);
-            if (best == null || best.count <= 0) continue;
+            PairStat best = pairs.all.get((int) top[2]);
+            if (best.count <= 0) continue;
             if (best.count != top[0]) { // stale entry: requeue with the true count
-                queue.add(new long[] {best.count, top[1]});
+                top[0] = best.count;
+                queue.add(top);
                 continue;
             }
             int a = best.left, b = best.right, z = tokenBytes.size();
-            byte[] ab = concat(tokenBytes.get(a), tokenBytes.get(b));
-            tokenBytes.add(ab);
+            tokenBytes.add(concat(tokenBytes.get(a), tokenBytes.get(b)));
             merges[done++] = new int[] {a, b, z};
             grown.clear();
             IntList where = best.words;
@@ -118,33 +139,37 @@ public final class BpeTrainer {
                 w = where.get(k);
                 if (seen[w] == z) continue;
                 seen[w] = z;
+                // merge left to right in place; only the pairs beside each merge change
                 int[] s = words[w];
-                int n = wordLen[w];
-                if (!contains(s, n, a, b)) continue; // a stale entry: an earlier merge took the pair
-                // remove this word's pairs, merge, add its new pairs back
-                for (int i = 0; i + 1 < n; i++) pairs.get(PairTable.key(s[i], s[i + 1])).count -= freq[w];
-                int out = 0;
+                int n = wordLen[w], out = 0;
+                long f = freq[w];
                 for (int i = 0; i < n; i++) {
-                    if (i + 1 < n && s[i] == a && s[i + 1] == b) { s[out++] = z; i++; }
-                    else s[out++] = s[i];
+                    if (i + 1 < n && s[i] == a && s[i + 1] == b) {
+                        if (out > 0) {                       // (prev, a) becomes (prev, z)
+                            int prev = s[out - 1];
+                            pairs.get(prev, a).count -= f;
+                            grown.add(pairs.add(prev, z, f, w));
+                        }
+                        if (i + 2 < n) {                     // (b, next) becomes (z, next)
+                            int next = s[i + 2];
+                            pairs.get(b, next).count -= f;
+                            grown.add(pairs.add(z, next, f, w));
+                        }
+                        s[out++] = z;
+                        i++;
+                    } else {
+                        s[out++] = s[i];
+                    }
                 }
-                wordLen[w] = n = out;
-                for (int i = 0; i + 1 < n; i++) {
-                    long key = PairTable.key(s[i], s[i + 1]);
-                    PairStat p = pairs.get(key);
-                    if (p == null) {
-                        p = new PairStat(s[i], s[i + 1]);
-                        pairs.put(key, p);
-                    }
-                    p.count += freq[w];
-                    if (s[i] == z || s[i + 1] == z) {
-                        p.words.add(w);
-                        grown.add(p);
-                    }
+                wordLen[w] = out;
+            }
+            best.count = 0; // merged away everywhere
+            for (PairStat p : grown) {
+                if (p.queuedFor != z && p.count > 0) {
+                    p.queuedFor = z;
+                    queue.add(new long[] {p.count, PairTable.key(p.left, p.right), p.index});
                 }
             }
-            pairs.remove(PairTable.key(a, b));
-            for (PairStat p : grown) queue.add(new long[] {p.count, PairTable.key(p.left, p.right)});
         }
         if (done < nMerges) merges = java.util.Arrays.copyOf(merges, done); // the corpus ran out of pairs
 
@@ -157,11 +182,6 @@ public final class BpeTrainer {
         int[] ranks = new int[merges.length];
         for (int i = 0; i < ranks.length; i++) ranks[i] = i;
         return new ByteBpeTokenizer(tokenBytes.toArray(byte[][]::new), merges, ranks, pattern, false, new SpecialTokens(specials));
-    }
-
-    private static boolean contains(int[] s, int n, int a, int b) {
-        for (int i = 0; i + 1 < n; i++) if (s[i] == a && s[i + 1] == b) return true;
-        return false;
     }
 
     private static byte[] concat(byte[] x, byte[] y) {

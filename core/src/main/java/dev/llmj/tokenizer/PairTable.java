@@ -55,6 +55,21 @@ final class PairTable {
         }
     }
 
+    /** The value for (left, right); if absent, stores {@code value} and returns it. */
+    int getOrPut(int left, int right, int value) {
+        long k = key(left, right);
+        for (int i = slot(k, mask); ; i = (i + 1) & mask) {
+            long at = keys[i];
+            if (at == k) return values[i];
+            if (at == EMPTY) {
+                keys[i] = k;
+                values[i] = value;
+                if (++size * 2 > keys.length) grow();
+                return value;
+            }
+        }
+    }
+
     int size() {
         return size;
     }

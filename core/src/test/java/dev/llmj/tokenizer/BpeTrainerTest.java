@@ -42,6 +42,16 @@ class BpeTrainerTest {
         for (int i = 0; i < got.length; i++) assertArrayEquals(slow.get(i), got[i], "merge " + i);
     }
 
+    @Test
+    void sameMergesOnChineseAndRepeatedRuns() {
+        // multi-byte characters, and runs like "aaaa" and "abab" where merges sit side by side
+        String corpus = TestData.tangPoems().substring(0, 20_000) + " aaaaaaa aaaa aaa abababab ababab 11111111 ....... ";
+        ByteBpeTokenizer fast = BpeTrainer.train(corpus, 256 + 250, List.of(), null);
+        List<int[]> slow = naiveMerges(corpus, 250);
+        assertEquals(slow.size(), fast.merges().length);
+        for (int i = 0; i < slow.size(); i++) assertArrayEquals(slow.get(i), fast.merges()[i], "merge " + i);
+    }
+
     private static List<int[]> naiveMerges(String corpus, int n) {
         Map<String, Integer> counts = new HashMap<>();
         for (String p : BpeTrainer.train("x", 256, List.of(), null).preTokenize(corpus)) counts.merge(p, 1, Integer::sum);

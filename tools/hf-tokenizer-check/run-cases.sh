@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compare llmj with both Hugging Face engines on a fixed set of texts.
 #   ./run-cases.sh TOKENIZER_JSON [MORE.json ...]
-# Expected ids come from `llmj tokenize --json` (override the binary with LLMJ=...).
+# Expected ids come from `llmj tokenize --specials --json` (Hugging Face splits out added tokens by default) (override the binary with LLMJ=...).
 # Prints one line per file and text; exits 1 if anything mismatches.
 HERE=$(cd "$(dirname "$0")" && pwd)
 LLMJ=${LLMJ:-$HERE/../../llmj}
@@ -26,7 +26,7 @@ for f in "$@"; do
   for t in "${texts[@]}"; do
     exp=""
     for _ in 1 2 3; do  # llmj may print nothing while another build runs
-      exp=$("$LLMJ" tokenize --tokenizer "$f" --text "$t" --json 2>/dev/null | ids_of)
+      exp=$("$LLMJ" tokenize --tokenizer "$f" --text "$t" --specials --json 2>/dev/null | ids_of)
       [ -n "$exp" ] && break
     done
     line=""; details=""

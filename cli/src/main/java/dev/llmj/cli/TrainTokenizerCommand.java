@@ -6,6 +6,7 @@ import dev.llmj.tokenizer.BpeTrainer;
 import dev.llmj.tokenizer.ByteBpeTokenizer;
 import dev.llmj.tokenizer.CharTokenizer;
 import dev.llmj.tokenizer.SpecialTokens;
+import dev.llmj.tokenizer.Tiktoken;
 import dev.llmj.tokenizer.Tokenizer;
 import dev.llmj.tokenizer.TokenizerJson;
 import dev.llmj.tokenizer.WordTokenizer;
@@ -45,6 +46,10 @@ final class TrainTokenizerCommand implements Callable<Integer> {
             description = "Special tokens to add, comma-separated from eos,bos,pad,unk,mask, or none. Default: none for char (nanoGPT's vocabulary), unk,eos for word, eos (<|endoftext|>) for bpe.")
     String specials;
 
+    @Option(names = "--pattern", paramLabel = "REGEX", defaultValue = "gpt2",
+            description = "bpe: the pre-tokenisation regex that cuts text into pieces merges never cross: gpt2, cl100k (digits in threes, as GPT-4), o200k, or a Java regex. Default: ${DEFAULT-VALUE}.")
+    String pattern;
+
     @Option(names = "--out", paramLabel = "FILE", defaultValue = "out/tokenizer.json",
             description = "Where to write the tokenizer.json (written atomically). Default: ${DEFAULT-VALUE}.")
     Path out;
@@ -78,7 +83,7 @@ final class TrainTokenizerCommand implements Callable<Integer> {
         Tokenizer tok = switch (k) {
             case "char" -> CharTokenizer.build(corpus, roles);
             case "word" -> WordTokenizer.build(corpus, roles, vocabSize == null ? 0 : vocabSize);
-            default -> BpeTrainer.train(corpus, vocabSize == null ? 4096 : vocabSize, roles, null);
+            default -> BpeTrainer.train(corpus, vocabSize == null ? 4096 : vocabSize, roles, regex());
         };
         double seconds = (System.nanoTime() - t0) / 1e9;
         TokenizerJson.write(tok, out);
@@ -101,6 +106,24 @@ final class TrainTokenizerCommand implements Callable<Integer> {
         o.printf("example: %s%n", cut);
         o.printf("wrote %s%n", Main.shown(out));
         return 0;
+    }
+
+    private String regex() {
+        String p = switch (pattern) {
+            case "gpt2" -> ByteBpeTokenizer.GPT2_PATTERN;
+            case "cl100k" -> Tiktoken.CL100K.pattern();
+            case "o200k" -> Tiktoken.O200K.pattern();
+            default -> pattern;
+        };
+        try {
+            java.util.regex.Pattern.compile(p, java.util.regex.Pattern.UNICODE_CHARACTER_CLASS);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new LlmjException("--pattern is not a valid regex: " + e.getDescription() + " near index " + e.getIndex());
+        }
+        if (java.util.regex.Pattern.compile(p).matcher("").matches()) {
+            throw new LlmjException("--pattern matches the empty string, so it would cut text nowhere; give a pattern that matches at least one character");
+        }
+        return p;
     }
 
     private static String composition(Tokenizer tok) {

@@ -26,8 +26,20 @@ final class TokenizeCommand implements Callable<Integer> {
     @ArgGroup(exclusive = false, multiplicity = "1")
     TokenizerOptions tokenizer;
 
-    @Option(names = "--text", required = true, paramLabel = "TEXT", description = "The text to tokenize.")
-    String text;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Input input;
+
+    static final class Input {
+        @Option(names = "--text", paramLabel = "TEXT", description = "The text to tokenize.")
+        String text;
+
+        @Option(names = "--file", paramLabel = "FILE", description = "Tokenize this UTF-8 file's text instead.")
+        java.nio.file.Path file;
+
+        String read() {
+            return text != null ? text : dev.llmj.data.Corpus.readUtf8(file);
+        }
+    }
 
     @Option(names = "--labels", description = "Also print the input_ids/labels table: at each position the model sees the tokens so far and must predict the next one.")
     boolean labels;
@@ -44,8 +56,9 @@ final class TokenizeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Tokenizer tok = tokenizer.load();
+        String text = input.read();
         int[] ids = specials ? tok.encodeWithSpecials(text) : tok.encode(text);
-        if (ids.length == 0) throw new LlmjException("the text tokenizes to nothing: give some non-empty --text");
+        if (ids.length == 0) throw new LlmjException("the text tokenizes to nothing: give some non-empty text");
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>();

@@ -181,7 +181,7 @@ public final class BpeTrainer {
         }
         int[] ranks = new int[merges.length];
         for (int i = 0; i < ranks.length; i++) ranks[i] = i;
-        return new ByteBpeTokenizer(tokenBytes.toArray(byte[][]::new), merges, ranks, pattern, false, new SpecialTokens(specials));
+        return new ByteBpeTokenizer(tokenBytes.toArray(byte[][]::new), merges, ranks, ByteBpeTokenizer.Options.of(pattern), new SpecialTokens(specials));
     }
 
     private static byte[] concat(byte[] x, byte[] y) {

@@ -39,21 +39,32 @@ public final class ByteBpeTokenizer implements Tokenizer {
     private final int[] byteToId;        // byte value → id of that single-byte token
     private final PairTable pairToMerge; // (left id, right id) → merge index
     private final int[] mergeLeft, mergeRight, mergeResult, mergeRank;
-    private final String pattern;
+    private final Options options;
     private final Pattern regex;
-    private final boolean addPrefixSpace;
     private final SpecialTokens specials;
+    private Map<String, Integer> wholePieces; // for ignoreMerges: a piece's bytes (as Latin-1) → id
     private Map<String, Integer> printableToId; // built on first tokenToId
     private final ThreadLocal<Map<String, int[]>> cache = ThreadLocal.withInitial(HashMap::new);
+
+    /**
+     * How text is cut before merging, as Hugging Face's tokenizer.json describes it.
+     *
+     * @param pattern        the pre-tokenisation regex (Java syntax)
+     * @param addPrefixSpace put a space before text that does not start with one (ByteLevel's option)
+     * @param ignoreMerges   a piece that is itself in the vocabulary is that one token, merges or not (Llama 3)
+     */
+    public record Options(String pattern, boolean addPrefixSpace, boolean ignoreMerges) {
+        public static Options of(String pattern) {
+            return new Options(pattern, false, false);
+        }
+    }
 
     /**
      * @param tokenBytes id → the bytes it stands for (special tokens: their text's UTF-8)
      * @param merges     each {left id, right id, result id}, in rank order
      * @param ranks      each merge's rank (non-decreasing); equal ranks tie, and the leftmost pair wins
-     * @param pattern    the pre-tokenisation regex (Java syntax)
      */
-    public ByteBpeTokenizer(byte[][] tokenBytes, int[][] merges, int[] ranks, String pattern,
-                            boolean addPrefixSpace, SpecialTokens specials) {
+    public ByteBpeTokenizer(byte[][] tokenBytes, int[][] merges, int[] ranks, Options options, SpecialTokens specials) {
         this.tokenBytes = tokenBytes;
         this.byteToId = new int[256];
         Arrays.fill(byteToId, -1);
@@ -78,10 +89,17 @@ public final class ByteBpeTokenizer implements Tokenizer {
             mergeResult[i] = merges[i][2];
             pairToMerge.putIfAbsent(mergeLeft[i], mergeRight[i], i);
         }
-        this.pattern = pattern;
-        this.regex = Pattern.compile(pattern, Pattern.UNICODE_CHARACTER_CLASS);
-        this.addPrefixSpace = addPrefixSpace;
+        this.options = options;
+        this.regex = Pattern.compile(options.pattern(), Pattern.UNICODE_CHARACTER_CLASS);
         this.specials = specials;
+        if (options.ignoreMerges()) {
+            wholePieces = new HashMap<>(tokenBytes.length * 2);
+            for (int id = 0; id < tokenBytes.length; id++) {
+                if (tokenBytes[id] != null && !specials.isSpecial(id)) {
+                    wholePieces.putIfAbsent(new String(tokenBytes[id], StandardCharsets.ISO_8859_1), id);
+                }
+            }
+        }
     }
 
     @Override
@@ -89,13 +107,9 @@ public final class ByteBpeTokenizer implements Tokenizer {
         return "bpe";
     }
 
-    /** The pre-tokenisation regex. */
-    public String pattern() {
-        return pattern;
-    }
-
-    public boolean addPrefixSpace() {
-        return addPrefixSpace;
+    /** How text is cut before merging. */
+    public Options options() {
+        return options;
     }
 
     /** The merges in rank order, each {left id, right id, result id}. */
@@ -116,7 +130,7 @@ public final class ByteBpeTokenizer implements Tokenizer {
     @Override
     public int[] encode(String text) {
         IntList out = new IntList(Math.max(16, text.length() / 3));
-        if (addPrefixSpace && !text.isEmpty() && text.charAt(0) != ' ') text = " " + text;
+        if (options.addPrefixSpace() && !text.isEmpty() && text.charAt(0) != ' ') text = " " + text;
         Map<String, int[]> memo = cache.get();
         Matcher m = regex.matcher(text);
         int at = 0;
@@ -169,6 +183,10 @@ public final class ByteBpeTokenizer implements Tokenizer {
     /** The token ids of one piece's bytes: merge the lowest-ranked adjacent pair until none is left. */
     int[] bpe(byte[] bytes) {
         int n = bytes.length;
+        if (wholePieces != null && n > 1) {
+            Integer whole = wholePieces.get(new String(bytes, StandardCharsets.ISO_8859_1));
+            if (whole != null) return new int[] {whole};
+        }
         int[] ids = new int[n];
         for (int i = 0; i < n; i++) ids[i] = byteToId[bytes[i] & 0xFF];
         if (n < 2) return ids;

@@ -118,6 +118,6 @@ public final class Tiktoken {
             tokenBytes[e.getValue()] = e.getKey().getBytes(StandardCharsets.UTF_8);
             specials.add(new SpecialTokens.Entry(SpecialTokens.roleOf(e.getKey()), e.getKey(), e.getValue()));
         });
-        return new ByteBpeTokenizer(tokenBytes, mergeArray, mergeRanks, enc.pattern(), false, new SpecialTokens(specials));
+        return new ByteBpeTokenizer(tokenBytes, mergeArray, mergeRanks, ByteBpeTokenizer.Options.of(enc.pattern()), new SpecialTokens(specials));
     }
 }

@@ -164,7 +164,8 @@ public final class TokenizerJson {
             }
         }
         if (pattern == null) throw new LlmjException(what + ": a byte-level BPE needs a ByteLevel pre-tokenizer");
-        return new ByteBpeTokenizer(tokenBytes, merges, ranks, pattern, prefixSpace, specials);
+        boolean ignoreMerges = Boolean.TRUE.equals(model.get("ignore_merges"));
+        return new ByteBpeTokenizer(tokenBytes, merges, ranks, new ByteBpeTokenizer.Options(pattern, prefixSpace, ignoreMerges), specials);
     }
 
     private static List<Map<String, Object>> preTokenizerSteps(Map<String, Object> root, String what) {
@@ -274,12 +275,13 @@ public final class TokenizerJson {
     }
 
     private static void writeBpe(ByteBpeTokenizer bpe, Map<String, Object> root) {
-        if (bpe.pattern().equals(ByteBpeTokenizer.GPT2_PATTERN)) {
-            root.put("pre_tokenizer", byteLevel(bpe.addPrefixSpace(), true, true));
+        ByteBpeTokenizer.Options opt = bpe.options();
+        if (opt.pattern().equals(ByteBpeTokenizer.GPT2_PATTERN)) {
+            root.put("pre_tokenizer", byteLevel(opt.addPrefixSpace(), true, true));
         } else {
             Map<String, Object> seq = new LinkedHashMap<>();
             seq.put("type", "Sequence");
-            seq.put("pretokenizers", List.of(split(bpe.pattern(), "Isolated"), byteLevel(bpe.addPrefixSpace(), true, false)));
+            seq.put("pretokenizers", List.of(split(opt.pattern(), "Isolated"), byteLevel(opt.addPrefixSpace(), true, false)));
             root.put("pre_tokenizer", seq);
         }
         root.put("post_processor", byteLevel(true, false, true));
@@ -292,6 +294,7 @@ public final class TokenizerJson {
         model.put("end_of_word_suffix", "");
         model.put("fuse_unk", false);
         model.put("byte_fallback", false);
+        if (opt.ignoreMerges()) model.put("ignore_merges", true); // Llama 3 sets it; written only when set
         Map<String, Object> vocab = new LinkedHashMap<>();
         for (int id = 0; id < bpe.vocabSize(); id++) {
             if (!bpe.specials().isSpecial(id) && hasId(bpe, id)) vocab.put(bpe.idToToken(id), id);

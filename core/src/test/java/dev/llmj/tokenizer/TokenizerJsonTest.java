@@ -89,6 +89,26 @@ class TokenizerJsonTest {
     }
 
     @Test
+    void ignoreMergesTakesAWholePieceFromTheVocabulary() {
+        // Llama 3's files set "ignore_merges": a piece that is itself a token skips the merges
+        StringBuilder vocab = new StringBuilder();
+        for (int b = 0; b < 256; b++) vocab.append(Json.write(ByteLevel.toPrintable(new byte[] {(byte) b}))).append(':').append(b).append(',');
+        vocab.append("\"ab\":256,\"abc\":257");
+        String template = """
+                {"pre_tokenizer":{"type":"Sequence","pretokenizers":[
+                   {"type":"Split","pattern":{"Regex":"\\\\p{L}+|\\\\s+"},"behavior":"Isolated","invert":false},
+                   {"type":"ByteLevel","add_prefix_space":false,"use_regex":false}]},
+                 "model":{"type":"BPE","ignore_merges":%s,"vocab":{%s},"merges":["a b"]}}
+                """;
+        Tokenizer merging = TokenizerJson.parse(template.formatted("false", vocab), "t");
+        Tokenizer whole = TokenizerJson.parse(template.formatted("true", vocab), "t");
+        assertArrayEquals(new int[] {256, 'c'}, merging.encode("abc"));
+        assertArrayEquals(new int[] {257}, whole.encode("abc"));
+        assertArrayEquals(new int[] {256, 'd'}, whole.encode("abd"));
+        assertArrayEquals(new int[] {257}, TokenizerJson.parse(TokenizerJson.toJson(whole), "again").encode("abc"), "written back");
+    }
+
+    @Test
     void badFilesAreClearErrors() throws Exception {
         Path missing = dir.resolve("nope.json");
         assertTrue(assertThrows(LlmjException.class, () -> TokenizerJson.read(missing)).getMessage().contains("no such"));

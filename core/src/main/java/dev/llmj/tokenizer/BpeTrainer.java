@@ -8,7 +8,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -76,14 +75,8 @@ public final class BpeTrainer {
 
         // 1. pre-tokenise and count each distinct piece once
         Map<String, Integer> pieceCounts = new HashMap<>();
-        Matcher m = Pattern.compile(pattern, Pattern.UNICODE_CHARACTER_CLASS).matcher(corpus);
-        int at = 0;
-        while (m.find()) {
-            if (m.start() > at) pieceCounts.merge(corpus.substring(at, m.start()), 1, Integer::sum);
-            if (m.end() > m.start()) pieceCounts.merge(corpus.substring(m.start(), m.end()), 1, Integer::sum);
-            at = m.end();
-        }
-        if (at < corpus.length()) pieceCounts.merge(corpus.substring(at), 1, Integer::sum);
+        ByteBpeTokenizer.forEachPiece(Pattern.compile(pattern, Pattern.UNICODE_CHARACTER_CLASS), corpus,
+                piece -> pieceCounts.merge(piece, 1, Integer::sum));
 
         int nWords = pieceCounts.size();
         int[][] words = new int[nWords][];   // each word as token ids (bytes to start with)

@@ -132,29 +132,27 @@ public final class ByteBpeTokenizer implements Tokenizer {
         IntList out = new IntList(Math.max(16, text.length() / 3));
         if (options.addPrefixSpace() && !text.isEmpty() && text.charAt(0) != ' ') text = " " + text;
         Map<String, int[]> memo = cache.get();
-        Matcher m = regex.matcher(text);
-        int at = 0;
-        while (m.find()) {
-            if (m.start() > at) encodePiece(text.substring(at, m.start()), memo, out); // a gap the pattern left
-            if (m.end() > m.start()) encodePiece(text.substring(m.start(), m.end()), memo, out);
-            at = m.end();
-        }
-        if (at < text.length()) encodePiece(text.substring(at), memo, out);
+        forEachPiece(regex, text, piece -> encodePiece(piece, memo, out));
         return out.toArray();
     }
 
     /** The pieces pre-tokenisation cuts {@code text} into (what merges never cross). */
     public List<String> preTokenize(String text) {
         List<String> out = new ArrayList<>();
+        forEachPiece(regex, text, out::add);
+        return out;
+    }
+
+    /** Each match of {@code regex} in order, and any text between matches as a piece of its own, so nothing is lost. */
+    static void forEachPiece(Pattern regex, String text, java.util.function.Consumer<String> each) {
         Matcher m = regex.matcher(text);
         int at = 0;
         while (m.find()) {
-            if (m.start() > at) out.add(text.substring(at, m.start()));
-            if (m.end() > m.start()) out.add(text.substring(m.start(), m.end()));
+            if (m.start() > at) each.accept(text.substring(at, m.start()));
+            if (m.end() > m.start()) each.accept(text.substring(m.start(), m.end()));
             at = m.end();
         }
-        if (at < text.length()) out.add(text.substring(at));
-        return out;
+        if (at < text.length()) each.accept(text.substring(at));
     }
 
     private void encodePiece(String piece, Map<String, int[]> memo, IntList out) {

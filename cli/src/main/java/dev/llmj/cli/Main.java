@@ -53,8 +53,7 @@ public final class Main implements Runnable {
             return EXIT_USER_ERROR;
         });
         cl.setExecutionExceptionHandler((ex, c, parseResult) -> {
-            boolean verbose = parseResult.hasMatchedOption("--verbose")
-                    || parseResult.subcommands().stream().anyMatch(p -> p.hasMatchedOption("--verbose"));
+            boolean verbose = java.util.Arrays.asList(args).contains("--verbose"); // at any subcommand depth
             if (ex instanceof LlmjException) {
                 err.println("llmj: " + ex.getMessage());
                 if (verbose) ex.printStackTrace(err);

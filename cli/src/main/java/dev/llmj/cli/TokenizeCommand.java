@@ -102,7 +102,8 @@ final class TokenizeCommand implements Callable<Integer> {
         out.printf("%4s  %s  %s  %s%n", "t", Text.padRight("input", idWidth + 1 + col), Text.padRight("label", idWidth + 1 + col),
                 "the model sees → must predict");
         for (int t = 0; t + 1 < ids.length; t++) {
-            String context = Tokenizer.escape(tok.decode(java.util.Arrays.copyOf(ids, t + 1)));
+            int from = Math.max(0, t + 1 - 40); // the column shows at most 40 cells, so 40 tokens are plenty
+            String context = (from > 0 ? "…" : "") + Tokenizer.escape(tok.decode(java.util.Arrays.copyOfRange(ids, from, t + 1)));
             out.printf("%4d  %" + idWidth + "d %s  %" + idWidth + "d %s  %s → %s%n", t,
                     ids[t], Text.padRight(shown.get(t), col), ids[t + 1], Text.padRight(shown.get(t + 1), col),
                     Text.tail(context, 40), shown.get(t + 1));

@@ -29,8 +29,6 @@ import java.util.concurrent.Callable;
                 "  llmj train-tokenizer --kind char --data data/tang-poems.txt --out tang.json",
                 "  llmj train-tokenizer --kind word --specials unk,eos,mask --data words.txt"})
 final class TrainTokenizerCommand implements Callable<Integer> {
-    enum Kind { char_, word, bpe }
-
     @Option(names = "--data", paramLabel = "FILE", description = "UTF-8 corpus: a file, or a folder of files (default: the bundled tinyshakespeare.txt).")
     Path data;
 
@@ -74,9 +72,6 @@ final class TrainTokenizerCommand implements Callable<Integer> {
             throw new LlmjException("--vocab-size does not apply to a char tokenizer: its vocabulary is the corpus's characters");
         }
         if (vocabSize != null && vocabSize < 1) throw new LlmjException("--vocab-size must be positive, not " + vocabSize);
-        if (k.equals("bpe") && vocabSize != null && vocabSize < 256) {
-            throw new LlmjException("--vocab-size " + vocabSize + " is below 256: byte-level BPE needs one token for each of the 256 byte values");
-        }
 
         String corpus = Corpus.read(corpusPath);
         long t0 = System.nanoTime();

@@ -118,13 +118,33 @@ class CliTest {
         Path latin1 = dir.resolve("latin1.txt");
         Files.write(latin1, new byte[] {'c', 'a', 'f', (byte) 0xE9});
         run("train-tokenizer", "--data", latin1.toString(), "--out", out.toString()).isOneLineError("not UTF-8");
-        run("train-tokenizer", "--data", shakespeare.toString(), "--vocab-size", "100", "--out", out.toString()).isOneLineError("below 256");
+        run("train-tokenizer", "--data", shakespeare.toString(), "--vocab-size", "100", "--out", out.toString()).isOneLineError("one token for each of the 256 byte values");
         run("train-tokenizer", "--kind", "sentencepiece", "--out", out.toString()).isOneLineError("unknown --kind");
         run("train-tokenizer", "--specials", "eos,sep", "--out", out.toString()).isOneLineError("unknown special token 'sep'");
         run("tokenize", "--data", shakespeare.toString(), "--text", "猫").isOneLineError("'猫' (U+732B) is not in the vocabulary");
         run("tokenize", "--data", shakespeare.toString(), "--text", "").isOneLineError("tokenizes to nothing");
         run("tokenize", "--tokenizer", dir.resolve("nope.json").toString(), "--text", "x").isOneLineError("does not exist");
         assertFalse(Files.exists(out), "no output file from failed runs");
+    }
+
+    @Test
+    void fileInputPatternsAndBench() throws Exception {
+        Path text = dir.resolve("to-be.txt");
+        Files.writeString(text, "To be, or not to be: that is the question.\n".repeat(200));
+        Result r = run("tokenize", "--data", shakespeare.toString(), "--file", text.toString(), "--labels");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("8600 characters → 8600 tokens"), r.out().lines().limit(3).toList().toString()); // 43 × 200
+        // long texts show only the recent context, marked with …
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("8598 ") && l.contains("…")), "last row cut with …");
+        Path tok = dir.resolve("cl.json");
+        Result p = run("train-tokenizer", "--data", shakespeare.toString(), "--vocab-size", "300", "--pattern", "cl100k", "--out", tok.toString());
+        assertEquals(0, p.status(), p.err());
+        run("train-tokenizer", "--pattern", "(unclosed", "--out", tok.toString()).isOneLineError("--pattern is not a valid regex");
+        Result b = run("bench", "tokenizer", "--data", text.toString(), "--vocab-size", "300", "--runs", "1", "--json");
+        assertEquals(0, b.status(), b.err());
+        Map<String, Object> m = Json.obj(Json.parse(b.out(), "bench"), "bench");
+        assertTrue((Double) m.get("encode_mb_per_sec") > 0 && (Double) m.get("train_seconds") > 0, b.out());
+        run("bench", "tokenizer", "--runs", "0").isOneLineError("--runs");
     }
 
     @Test
@@ -157,5 +177,7 @@ class CliTest {
         Result r = run("tokenize", "--data", "/no/such/file", "--text", "x", "--verbose");
         assertEquals(2, r.status());
         assertTrue(r.err().contains("LlmjException") && r.err().contains("\tat "), r.err());
+        Result deep = run("bench", "tokenizer", "--runs", "0", "--verbose"); // two subcommands down
+        assertTrue(deep.err().contains("\tat "), deep.err());
     }
 }

@@ -6,7 +6,6 @@ import dev.llmj.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
@@ -25,21 +24,23 @@ import java.util.stream.Stream;
 public final class Corpus {
     private Corpus() {}
 
+    /** The files of a corpus: the file itself, or a folder's regular files (not hidden ones) in name order. */
+    public static List<Path> files(Path path) {
+        if (!Files.isDirectory(path)) return List.of(path);
+        List<Path> files = new ArrayList<>();
+        try (Stream<Path> s = Files.list(path)) {
+            s.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().startsWith(".")).sorted().forEach(files::add);
+        } catch (IOException e) {
+            throw new LlmjException("cannot list " + path + ": " + AtomicFiles.describe(e));
+        }
+        if (files.isEmpty()) throw new LlmjException("corpus folder " + path + " holds no files");
+        return files;
+    }
+
     /** The documents of a file or a folder; an error if there is none or all are empty. */
     public static List<String> documents(Path path) {
-        List<Path> files = new ArrayList<>();
-        if (Files.isDirectory(path)) {
-            try (Stream<Path> s = Files.list(path)) {
-                s.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().startsWith(".")).sorted().forEach(files::add);
-            } catch (IOException e) {
-                throw new LlmjException("cannot list " + path + ": " + AtomicFiles.describe(e));
-            }
-            if (files.isEmpty()) throw new LlmjException("corpus folder " + path + " holds no files");
-        } else {
-            files.add(path);
-        }
         List<String> docs = new ArrayList<>();
-        for (Path f : files) {
+        for (Path f : files(path)) {
             String text = readUtf8(f);
             if (!text.isEmpty()) docs.add(text);
         }
@@ -81,12 +82,7 @@ public final class Corpus {
                     + String.format("%02X", bytes[in.position()] & 0xFF) + " at offset " + in.position()
                     + "; convert it first (for example: iconv -f latin1 -t utf-8)");
         }
-        try {
-            r = dec.flush(out);
-            if (r.isError()) r.throwException();
-        } catch (CharacterCodingException e) {
-            throw new LlmjException(what + " is not UTF-8 text: it ends inside a character");
-        }
+        dec.flush(out); // UTF-8 keeps no state past the end of input, so this cannot fail
         out.flip();
         return out.toString();
     }

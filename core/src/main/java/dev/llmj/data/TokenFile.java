@@ -102,7 +102,7 @@ public final class TokenFile implements AutoCloseable {
             long count = seg.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 16);
             long fp = seg.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 24);
             if (bpt != 2 && bpt != 4) throw corrupt(path, "bytes per token is " + bpt);
-            if (count < 0 || HEADER + count * bpt != bytes) {
+            if (count < 0 || count > (bytes - HEADER) / bpt || HEADER + count * bpt != bytes) {
                 throw corrupt(path, "it should hold " + count + " tokens (" + (HEADER + count * bpt) + " bytes) but has " + bytes + " bytes");
             }
             return new TokenFile(path, arena, seg, bpt, vocab, count, fp);
@@ -144,8 +144,7 @@ public final class TokenFile implements AutoCloseable {
         String json = TokenizerJson.toJson(tok);
         for (int i = 0; i < json.length(); i++) h = mix(h, json.charAt(i));
         try {
-            List<Path> files = Files.isDirectory(corpus) ? Files.list(corpus).sorted().toList() : List.of(corpus);
-            for (Path p : files) {
+            for (Path p : Corpus.files(corpus)) {
                 h = mix(h, p.getFileName().toString().hashCode());
                 h = mix(h, Files.size(p));
                 h = mix(h, Files.getLastModifiedTime(p).toMillis());

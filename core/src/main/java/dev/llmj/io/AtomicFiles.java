@@ -29,11 +29,12 @@ public final class AtomicFiles {
     }
 
     public static void write(Path target, Writer writer) {
+        if (Files.isDirectory(target)) throw new LlmjException("cannot write " + target + ": it is a folder; name a file");
         Path dir = target.toAbsolutePath().getParent();
         Path tmp = null;
         try {
             Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+            tmp = createBeside(target);
             try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
                 writer.writeTo(out);
             }
@@ -53,6 +54,31 @@ public final class AtomicFiles {
                     // the temporary file is all that is left; the target is untouched
                 }
             }
+        }
+    }
+
+    /**
+     * An empty temporary file beside {@code target}. Unlike {@code Files.createTempFile} (always
+     * owner-only) it gets the permissions the umask gives a new file, or the target's own if the
+     * target exists, so a rewritten file keeps its mode. It is deleted if the JVM is stopped
+     * (Ctrl-C) before the rename.
+     */
+    private static Path createBeside(Path target) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+        for (int attempt = 0; ; attempt++) {
+            Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(r.nextLong() & Long.MAX_VALUE) + ".tmp");
+            try {
+                Files.createFile(tmp);
+            } catch (java.nio.file.FileAlreadyExistsException taken) {
+                if (attempt < 100) continue;
+                throw taken;
+            }
+            tmp.toFile().deleteOnExit();
+            if (Files.exists(target) && Files.getFileStore(dir).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
+                Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(target));
+            }
+            return tmp;
         }
     }
 

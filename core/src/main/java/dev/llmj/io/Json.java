@@ -13,8 +13,10 @@ import java.util.Map;
  * integral and {@link Double} otherwise, plus {@link String}, {@link Boolean} and {@code null}.
  */
 public final class Json {
+    private static final int MAX_DEPTH = 512;
     private final String s;
     private int pos;
+    private int depth;
 
     private Json(String s) {
         this.s = s;
@@ -70,11 +72,16 @@ public final class Json {
         pos += word.length();
     }
 
+    private void enter() {
+        if (++depth > MAX_DEPTH) throw error("nested more than " + MAX_DEPTH + " levels deep");
+    }
+
     private Map<String, Object> object() {
+        enter();
         Map<String, Object> m = new LinkedHashMap<>();
         pos++;
         skipWs();
-        if (s.charAt(pos) == '}') { pos++; return m; }
+        if (s.charAt(pos) == '}') { pos++; depth--; return m; }
         while (true) {
             skipWs();
             if (s.charAt(pos) != '"') throw error("expected a string key");
@@ -86,22 +93,23 @@ public final class Json {
             m.put(k, value());
             skipWs();
             char c = s.charAt(pos++);
-            if (c == '}') return m;
+            if (c == '}') { depth--; return m; }
             if (c != ',') { pos--; throw error("expected ',' or '}'"); }
         }
     }
 
     private List<Object> array() {
+        enter();
         List<Object> a = new ArrayList<>();
         pos++;
         skipWs();
-        if (s.charAt(pos) == ']') { pos++; return a; }
+        if (s.charAt(pos) == ']') { pos++; depth--; return a; }
         while (true) {
             skipWs();
             a.add(value());
             skipWs();
             char c = s.charAt(pos++);
-            if (c == ']') return a;
+            if (c == ']') { depth--; return a; }
             if (c != ',') { pos--; throw error("expected ',' or ']'"); }
         }
     }

@@ -66,7 +66,7 @@ public final class BpeTrainer {
             throw new LlmjException("byte-level BPE encodes every byte, so it has no <unk>: leave unk out of --specials");
         }
         if (vocabSize < 256 + roles.size()) {
-            throw new LlmjException("--vocab-size " + vocabSize + " is too small for byte-level BPE: it needs at least 256 byte tokens"
+            throw new LlmjException("--vocab-size " + vocabSize + " is too small for byte-level BPE: it needs one token for each of the 256 byte values"
                     + (roles.isEmpty() ? "" : " plus " + roles.size() + " special token" + (roles.size() > 1 ? "s" : ""))
                     + ", so at least " + (256 + roles.size()));
         }

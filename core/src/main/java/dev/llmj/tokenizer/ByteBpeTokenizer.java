@@ -34,6 +34,8 @@ public final class ByteBpeTokenizer implements Tokenizer {
     /** Pieces this long or longer merge with a heap (n log n) instead of rescanning (n²). */
     private static final int LONG_PIECE = 1024;
     private static final int CACHE_LIMIT = 1 << 16;
+    /** Pieces longer than this are not cached: long ones rarely repeat, and would fill memory. */
+    private static final int CACHE_PIECE_CHARS = 64;
 
     private final byte[][] tokenBytes;   // id → bytes (a special token: its UTF-8 text)
     private final int[] byteToId;        // byte value → id of that single-byte token
@@ -119,6 +121,11 @@ public final class ByteBpeTokenizer implements Tokenizer {
         return out;
     }
 
+    /** Whether {@code id} names a token (tiktoken vocabularies leave some ids unused). */
+    public boolean hasToken(int id) {
+        return id >= 0 && id < tokenBytes.length && tokenBytes[id] != null;
+    }
+
     /** The bytes token {@code id} stands for (for a special token, its text's UTF-8). */
     public byte[] tokenBytes(int id) {
         checkId(id);
@@ -156,6 +163,10 @@ public final class ByteBpeTokenizer implements Tokenizer {
     }
 
     private void encodePiece(String piece, Map<String, int[]> memo, IntList out) {
+        if (piece.length() > CACHE_PIECE_CHARS) {
+            out.addAll(bpe(utf8(piece)));
+            return;
+        }
         int[] ids = memo.get(piece);
         if (ids == null) {
             ids = bpe(utf8(piece));
@@ -199,7 +210,7 @@ public final class ByteBpeTokenizer implements Tokenizer {
         return merge == NO_MERGE ? Integer.MAX_VALUE : mergeRank[merge];
     }
 
-    /** O(n²) but allocation-free; best for the short pieces that natural text is made of. */
+    /** O(n²) in the piece's length but with two small arrays only; best for the short pieces of natural text. */
     private int[] mergeByScan(int[] ids) {
         int n = ids.length;
         int[] merge = new int[n]; // merge[i]: the merge of (ids[i], ids[i+1]), or NO_MERGE
@@ -326,7 +337,7 @@ public final class ByteBpeTokenizer implements Tokenizer {
     }
 
     private void checkId(int id) {
-        if (id < 0 || id >= tokenBytes.length || tokenBytes[id] == null) {
+        if (!hasToken(id)) {
             throw new LlmjException("token id " + id + " is not in the vocabulary (size " + tokenBytes.length + ")");
         }
     }

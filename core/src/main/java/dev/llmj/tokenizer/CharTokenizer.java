@@ -26,8 +26,7 @@ public final class CharTokenizer extends VocabularyTokenizer {
         List<String> vocab = new ArrayList<>();
         for (int cp : cps) vocab.add(Character.toString(cp));
         List<SpecialTokens.Entry> entries = new ArrayList<>();
-        for (SpecialTokens.Role r : roles) {
-            if (vocab.contains(r.defaultText)) continue;
+        for (SpecialTokens.Role r : roles) { // "<eos>" is several code points, so never among them
             entries.add(new SpecialTokens.Entry(r, r.defaultText, vocab.size()));
             vocab.add(r.defaultText);
         }

@@ -52,11 +52,13 @@ public final class SpecialTokens {
 
     private final List<Entry> entries;
     private final EnumMap<Role, Entry> byRole = new EnumMap<>(Role.class);
+    private final java.util.Set<Integer> ids = new java.util.HashSet<>();
 
     public SpecialTokens(List<Entry> entries) {
         this.entries = List.copyOf(entries);
         for (Entry e : entries) {
             if (e.role() != null) byRole.putIfAbsent(e.role(), e);
+            ids.add(e.id());
         }
     }
 
@@ -92,8 +94,7 @@ public final class SpecialTokens {
 
     /** Whether {@code id} is one of the special tokens. */
     public boolean isSpecial(int id) {
-        for (Entry e : entries) if (e.id() == id) return true;
-        return false;
+        return ids.contains(id);
     }
 
     /** Parses a comma-separated list of roles ("eos,pad"); "none" or "" is the empty list. */

@@ -90,6 +90,9 @@ public final class Tiktoken {
             } catch (RuntimeException e) {
                 throw new LlmjException(what + ": line " + lineNo + " is not 'base64 rank'");
             }
+            if (rank < 0 || rank >= TokenizerJson.MAX_VOCAB || bytes.length == 0) {
+                throw new LlmjException(what + ": line " + lineNo + " has rank " + rank + (bytes.length == 0 ? " for an empty token" : ", outside [0, " + TokenizerJson.MAX_VOCAB + ")"));
+            }
             while (byRank.size() <= rank) byRank.add(null);
             byRank.set(rank, bytes);
             ranks.put(new String(bytes, StandardCharsets.ISO_8859_1), rank);

@@ -34,6 +34,7 @@ import java.util.regex.Pattern;
 public final class TokenizerJson {
     private static final String ANY_CHAR = "[\\s\\S]";
     private static final String WORD_GAP = "[^\\S\\n]+";
+    static final int MAX_VOCAB = 1 << 24;
 
     private TokenizerJson() {}
 
@@ -85,10 +86,17 @@ public final class TokenizerJson {
         return m.get(key);
     }
 
+    /** A token id: an integer in [0, 2^24), so a corrupt file cannot ask for a giant table. */
+    private static int id(Object v, String what) {
+        long id = Json.num(v, what + ": a token id");
+        if (id < 0 || id >= MAX_VOCAB) throw new LlmjException(what + ": token id " + id + " is out of range [0, " + MAX_VOCAB + ")");
+        return (int) id;
+    }
+
     private static Map<String, Integer> vocab(Map<String, Object> model, String what) {
         Map<String, Object> raw = Json.obj(need(model, "vocab", what + " model"), what + " model.vocab");
         Map<String, Integer> vocab = new LinkedHashMap<>(raw.size() * 2);
-        for (Map.Entry<String, Object> e : raw.entrySet()) vocab.put(e.getKey(), (int) Json.num(e.getValue(), "vocab id"));
+        for (Map.Entry<String, Object> e : raw.entrySet()) vocab.put(e.getKey(), id(e.getValue(), what));
         return vocab;
     }
 
@@ -96,13 +104,25 @@ public final class TokenizerJson {
         List<SpecialTokens.Entry> entries = new ArrayList<>();
         for (Map<String, Object> t : added) {
             String content = Json.str(need(t, "content", what + " added token"), "content");
-            entries.add(new SpecialTokens.Entry(SpecialTokens.roleOf(content), content, (int) Json.num(need(t, "id", what + " added token"), "id")));
+            entries.add(new SpecialTokens.Entry(SpecialTokens.roleOf(content), content, id(need(t, "id", what + " added token"), what)));
         }
         entries.sort(java.util.Comparator.comparingInt(SpecialTokens.Entry::id));
         return new SpecialTokens(entries);
     }
 
     private static Tokenizer readBpe(Map<String, Object> root, Map<String, Object> model, List<Map<String, Object>> added, String what) {
+        if (Boolean.TRUE.equals(model.get("byte_fallback"))) {
+            throw new LlmjException(what + ": BPE with byte_fallback (SentencePiece-style, as Llama 2) is not supported; llmj reads byte-level BPE");
+        }
+        for (String key : List.of("continuing_subword_prefix", "end_of_word_suffix")) {
+            if (model.get(key) instanceof String s && !s.isEmpty()) {
+                throw new LlmjException(what + ": BPE with a " + key + " is not byte-level BPE, which is what llmj reads");
+            }
+        }
+        Object decoder = root.get("decoder");
+        if (decoder != null && !"ByteLevel".equals(Json.obj(decoder, "decoder").get("type"))) {
+            throw new LlmjException(what + ": decoder " + Json.obj(decoder, "decoder").get("type") + " is not supported; byte-level BPE decodes with ByteLevel");
+        }
         Map<String, Integer> vocab = vocab(model, what);
         SpecialTokens specials = specials(added, what);
         int size = 0;
@@ -204,9 +224,13 @@ public final class TokenizerJson {
             entries.add(new SpecialTokens.Entry(SpecialTokens.Role.UNK, u, vocab.get(u)));
         }
         SpecialTokens specials = new SpecialTokens(entries);
-        Object decoder = root.get("decoder");
-        boolean fuse = decoder != null && "Fuse".equals(Json.obj(decoder, "decoder").get("type"));
-        return fuse ? new CharTokenizer(tokens, specials) : new WordTokenizer(tokens, specials);
+        // llmj reads the two WordLevel layouts it writes; another cutting rule would encode differently
+        Object pre = root.get("pre_tokenizer");
+        if (split(ANY_CHAR, "Isolated").equals(pre)) return new CharTokenizer(tokens, specials);
+        if (wordSplit().equals(pre)) return new WordTokenizer(tokens, specials);
+        String type = pre == null ? "none" : String.valueOf(Json.obj(pre, "pre_tokenizer").get("type"));
+        throw new LlmjException(what + ": a WordLevel tokenizer with pre_tokenizer " + type
+                + " is not supported; llmj reads the char and word layouts that llmj train-tokenizer writes");
     }
 
     // ---------------------------------------------------------------- writing
@@ -239,15 +263,18 @@ public final class TokenizerJson {
         switch (tok) {
             case ByteBpeTokenizer bpe -> writeBpe(bpe, root);
             case CharTokenizer c -> writeWordLevel(c, root, split(ANY_CHAR, "Isolated"), Map.of("type", "Fuse"));
-            case WordTokenizer w -> {
-                Map<String, Object> seq = new LinkedHashMap<>();
-                seq.put("type", "Sequence");
-                seq.put("pretokenizers", List.of(split(WORD_GAP, "Removed"), splitString("\n", "Isolated")));
-                writeWordLevel(w, root, seq, null);
-            }
+            case WordTokenizer w -> writeWordLevel(w, root, wordSplit(), null);
             default -> throw new IllegalArgumentException("cannot write " + tok.getClass().getSimpleName());
         }
         return Json.pretty(root);
+    }
+
+    /** Words: drop runs of spaces and tabs, keep each line break as a token of its own. */
+    private static Map<String, Object> wordSplit() {
+        Map<String, Object> seq = new LinkedHashMap<>();
+        seq.put("type", "Sequence");
+        seq.put("pretokenizers", List.of(split(WORD_GAP, "Removed"), splitString("\n", "Isolated")));
+        return seq;
     }
 
     private static Map<String, Object> split(String regex, String behavior) {
@@ -297,7 +324,7 @@ public final class TokenizerJson {
         if (opt.ignoreMerges()) model.put("ignore_merges", true); // Llama 3 sets it; written only when set
         Map<String, Object> vocab = new LinkedHashMap<>();
         for (int id = 0; id < bpe.vocabSize(); id++) {
-            if (!bpe.specials().isSpecial(id) && hasId(bpe, id)) vocab.put(bpe.idToToken(id), id);
+            if (bpe.hasToken(id) && !bpe.specials().isSpecial(id)) vocab.put(bpe.idToToken(id), id);
         }
         model.put("vocab", vocab);
         List<Object> merges = new ArrayList<>();
@@ -307,15 +334,6 @@ public final class TokenizerJson {
         }
         model.put("merges", merges);
         root.put("model", model);
-    }
-
-    private static boolean hasId(ByteBpeTokenizer bpe, int id) {
-        try {
-            bpe.tokenBytes(id);
-            return true;
-        } catch (LlmjException hole) { // tiktoken vocabularies have unused ids
-            return false;
-        }
     }
 
     private static void writeWordLevel(VocabularyTokenizer tok, Map<String, Object> root, Map<String, Object> pre, Map<String, Object> decoder) {
@@ -328,8 +346,14 @@ public final class TokenizerJson {
         List<String> tokens = tok.vocabulary();
         for (int id = 0; id < tokens.size(); id++) vocab.put(tokens.get(id), id);
         model.put("vocab", vocab);
+        // Hugging Face maps unknown words to unk_token; with no <unk>, name one that is not in the
+        // vocabulary, so an unknown word is an error there as it is here
         String unk = tok.specials().text(SpecialTokens.Role.UNK);
-        model.put("unk_token", unk != null ? unk : SpecialTokens.Role.UNK.defaultText);
+        if (unk == null) {
+            unk = SpecialTokens.Role.UNK.defaultText;
+            while (tok.tokenToId(unk) >= 0) unk = unk + "_";
+        }
+        model.put("unk_token", unk);
         root.put("model", model);
     }
 }

@@ -16,6 +16,7 @@ public abstract sealed class VocabularyTokenizer implements Tokenizer permits Ch
     private final String[] tokens;                  // id → token
     private final Map<String, Integer> ids;         // token → id
     private final SpecialTokens specials;
+    private final boolean[] special;                // id → is it a special token
     private final int unkId;
 
     /** {@code tokens[id]} is the token with that id; {@code specials} name some of them. */
@@ -33,6 +34,8 @@ public abstract sealed class VocabularyTokenizer implements Tokenizer permits Ch
             }
         }
         this.specials = specials;
+        this.special = new boolean[this.tokens.length];
+        for (SpecialTokens.Entry e : specials.entries()) special[e.id()] = true;
         this.unkId = specials.id(SpecialTokens.Role.UNK);
     }
 
@@ -43,7 +46,7 @@ public abstract sealed class VocabularyTokenizer implements Tokenizer permits Ch
             out.add(new SpecialTokens.Entry(r, r.defaultText, vocab.size()));
             vocab.add(r.defaultText);
         }
-        for (String p : pieces) if (!isSpecialText(roles, p)) vocab.add(p); // a literal "<unk>" in the corpus is that token
+        for (String p : pieces) if (!isSpecialText(roles, p)) vocab.add(p); // a literal "<unk>" in the corpus is no word of its own
         return vocab;
     }
 
@@ -66,11 +69,15 @@ public abstract sealed class VocabularyTokenizer implements Tokenizer permits Ch
         List<String> ps = pieces(text);
         int[] out = new int[ps.size()];
         for (int i = 0; i < out.length; i++) {
-            Integer id = ids.get(ps.get(i));
-            if (id == null) {
+            String piece = ps.get(i);
+            Integer id = ids.get(piece);
+            boolean specialText = id != null && special[id]; // "<mask>" typed as text is not the mask token
+            if (id == null || specialText) {
                 if (unkId < 0) {
-                    throw new LlmjException(pieceName() + " '" + Tokenizer.escape(ps.get(i)) + "'" + codePoints(ps.get(i))
-                            + " is not in the vocabulary and this tokenizer has no <unk>; rebuild it from a corpus that has it, or with --specials unk");
+                    throw new LlmjException(specialText
+                            ? "'" + piece + "' is a special token's text, which plain encoding does not turn into the token; encode with specials (tokenize --specials) to mean the token"
+                            : pieceName() + " '" + Tokenizer.escape(piece) + "'" + codePoints(piece) + " is not in the vocabulary and this tokenizer has no <unk>;"
+                              + " rebuild it from a corpus that has it, or with unk among its special tokens (train-tokenizer --specials unk)");
                 }
                 id = unkId;
             }

@@ -92,6 +92,12 @@ class DataPipelineTest {
         Files.write(out, java.util.Arrays.copyOf(Files.readAllBytes(out), (int) Files.size(out) - 3));
         LlmjException e = assertThrows(LlmjException.class, () -> TokenFile.open(out));
         assertTrue(e.getMessage().contains("corrupt") && e.getMessage().contains(out.toString()), e.getMessage());
+        // a header claiming 2^62 tokens must not pass the size check by overflowing it
+        java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(32).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        header.put("LLMJTOK1".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(4).putInt(10).putLong(1L << 62).putLong(0);
+        Path liar = dir.resolve("liar.tokens");
+        Files.write(liar, header.array());
+        assertTrue(assertThrows(LlmjException.class, () -> TokenFile.open(liar)).getMessage().contains("corrupt"));
         Path text = dir.resolve("text.tokens");
         Files.writeString(text, "this is not a token file at all, just text");
         assertTrue(assertThrows(LlmjException.class, () -> TokenFile.open(text)).getMessage().contains("LLMJTOK1"));

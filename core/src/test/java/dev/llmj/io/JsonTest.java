@@ -41,6 +41,17 @@ class JsonTest {
     }
 
     @Test
+    void escapedSurrogatePairsNumbersAndDepth() {
+        assertEquals("😀", Json.parse("\"\\uD83D\\uDE00\"", "t"));
+        assertEquals(List.of(100000.0, -0.0, 0L, -7L, 1.5e-3), Json.parse("[1e5, -0.0, 0, -7, 1.5E-3]", "t"));
+        String deep = "[".repeat(600) + "]".repeat(600);
+        LlmjException e = assertThrows(LlmjException.class, () -> Json.parse(deep, "deep.json"));
+        assertTrue(e.getMessage().contains("nested more than 512"), e.getMessage());
+        String ok = "[".repeat(500) + "]".repeat(500);
+        assertEquals(List.class, Json.parse(ok, "t").getClass().getInterfaces().length > 0 ? List.class : null);
+    }
+
+    @Test
     void badJsonSaysWhereAndWhat() {
         LlmjException e = assertThrows(LlmjException.class, () -> Json.parse("{\n\"a\": [1, 2,, 3]}", "config.json"));
         assertTrue(e.getMessage().startsWith("config.json is not valid JSON") && e.getMessage().contains("line 2"), e.getMessage());

@@ -109,6 +109,33 @@ class TokenizerJsonTest {
     }
 
     @Test
+    void aWordTokenizerWithoutUnkStaysStrictAfterARoundTrip() {
+        // the corpus has the word "<unk>", but the tokenizer has no <unk> token
+        WordTokenizer t = WordTokenizer.build("猫 <unk> 在", List.of(SpecialTokens.Role.EOS), 0);
+        assertThrows(LlmjException.class, () -> t.encode("狗"));
+        Tokenizer back = roundTrip(t);
+        assertEquals(-1, back.specials().id(SpecialTokens.Role.UNK));
+        assertThrows(LlmjException.class, () -> back.encode("狗"));
+        assertArrayEquals(t.encode("猫 <unk>"), back.encode("猫 <unk>"));
+    }
+
+    @Test
+    void layoutsLlmjCannotHonourAreRefused() {
+        String wordLevel = """
+                {"pre_tokenizer":{"type":"Whitespace"},"model":{"type":"WordLevel","vocab":{"[UNK]":0,"hello":1,",":2},"unk_token":"[UNK]"}}""";
+        assertTrue(assertThrows(LlmjException.class, () -> TokenizerJson.parse(wordLevel, "w")).getMessage().contains("pre_tokenizer Whitespace"));
+        String fallback = """
+                {"model":{"type":"BPE","byte_fallback":true,"vocab":{"a":0},"merges":[]}}""";
+        assertTrue(assertThrows(LlmjException.class, () -> TokenizerJson.parse(fallback, "l")).getMessage().contains("byte_fallback"));
+        String negative = """
+                {"pre_tokenizer":{"type":"ByteLevel"},"model":{"type":"BPE","vocab":{"a":-3},"merges":[]}}""";
+        assertTrue(assertThrows(LlmjException.class, () -> TokenizerJson.parse(negative, "n")).getMessage().contains("out of range"));
+        String huge = """
+                {"added_tokens":[{"id":2000000000,"content":"<x>","special":true}],"model":{"type":"BPE","vocab":{},"merges":[]}}""";
+        assertTrue(assertThrows(LlmjException.class, () -> TokenizerJson.parse(huge, "h")).getMessage().contains("out of range"));
+    }
+
+    @Test
     void badFilesAreClearErrors() throws Exception {
         Path missing = dir.resolve("nope.json");
         assertTrue(assertThrows(LlmjException.class, () -> TokenizerJson.read(missing)).getMessage().contains("no such"));

@@ -97,8 +97,13 @@ class VocabularyTokenizerTest {
     @Test
     void specialTokenTextIsPlainTextUnlessAsked() {
         WordTokenizer t = WordTokenizer.build("猫 在 垫子 上", List.of(SpecialTokens.Role.UNK, SpecialTokens.Role.MASK), 0);
-        int mask = t.specials().id(SpecialTokens.Role.MASK);
+        int mask = t.specials().id(SpecialTokens.Role.MASK), unk = t.specials().id(SpecialTokens.Role.UNK);
         assertEquals(mask, t.encodeWithSpecials("猫 在 <mask> 上")[2]);
+        assertEquals(unk, t.encode("猫 在 <mask> 上")[2], "typed as plain text, <mask> is an unknown word");
+        WordTokenizer strict = WordTokenizer.build("猫 在", List.of(SpecialTokens.Role.EOS), 0);
+        LlmjException e = assertThrows(LlmjException.class, () -> strict.encode("猫 <eos>"));
+        assertTrue(e.getMessage().contains("special token's text"), e.getMessage());
+        assertEquals(strict.specials().id(SpecialTokens.Role.EOS), strict.encodeWithSpecials("猫 <eos>")[1]);
         CharTokenizer c = CharTokenizer.build("<eos>ab", List.of(SpecialTokens.Role.EOS));
         int eos = c.specials().id(SpecialTokens.Role.EOS);
         assertArrayEquals(new int[] {c.tokenToId("a"), eos, c.tokenToId("b")}, c.encodeWithSpecials("a<eos>b"));

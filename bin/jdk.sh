@@ -25,6 +25,10 @@ llmj_find_jdk() {
     v=$(llmj_java_major "$d")
     if [ -n "$v" ] && [ "$v" -ge "$need" ] && [ "$v" -gt "$best_v" ]; then best="$d"; best_v="$v"; fi
   done
+  if [ -z "$best" ] && [ -x /usr/libexec/java_home ]; then # macOS
+    d=$(/usr/libexec/java_home -v "$need+" 2>/dev/null || true)
+    [ -n "$d" ] && [ -n "$(llmj_java_major "$d")" ] && best="$d"
+  fi
   if [ -z "$best" ] && command -v javac >/dev/null 2>&1; then
     d=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
     v=$(llmj_java_major "$d")

@@ -48,7 +48,8 @@ class JsonTest {
         LlmjException e = assertThrows(LlmjException.class, () -> Json.parse(deep, "deep.json"));
         assertTrue(e.getMessage().contains("nested more than 512"), e.getMessage());
         String ok = "[".repeat(500) + "]".repeat(500);
-        assertEquals(List.class, Json.parse(ok, "t").getClass().getInterfaces().length > 0 ? List.class : null);
+        List<Object> outer = Json.arr(Json.parse(ok, "t"), "t"); // 500 levels are fine
+        assertEquals(1, outer.size());
     }
 
     @Test

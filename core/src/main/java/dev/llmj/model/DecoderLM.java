@@ -1,0 +1,161 @@
+package dev.llmj.model;
+
+import dev.llmj.nn.Attention;
+import dev.llmj.nn.Block;
+import dev.llmj.nn.CrossEntropy;
+import dev.llmj.nn.Dropout;
+import dev.llmj.nn.Embedding;
+import dev.llmj.nn.Linear;
+import dev.llmj.nn.Mlp;
+import dev.llmj.nn.Norm;
+import dev.llmj.nn.Param;
+import dev.llmj.nn.Rope;
+import dev.llmj.tensor.Kernels;
+import dev.llmj.tensor.Rng;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A GPT: the tutorial's picture, one method per arrow.
+ * <pre>
+ *   ids [B, T] ─Embedding (+ positions)─▶ H [B·T, d] ─Block × N─▶ final Norm ─LM head─▶ logits [B·T, V]
+ *   loss = mean −log softmax(logits)[label];  backward runs the same path in reverse
+ * </pre>
+ */
+public final class DecoderLM {
+    public final ModelConfig config;
+    public final Embedding tokens;
+    public final Embedding positions;     // learned positions, else null
+    private final float[] sinusoid;       // [contextLength, d] for sinusoidal positions, else null
+    public final List<Block> blocks = new ArrayList<>();
+    public final Norm finalNorm;
+    public final Linear head;             // [V, d]; tied: its weight is the token embedding's
+    private final Dropout embedDrop;
+    private final Rng rng;
+    private int batch, time;
+    private float[] h0, logits, dlogits;
+    private int[] posIds;
+
+    public DecoderLM(ModelConfig c, long seed) {
+        c.validate();
+        this.config = c;
+        int d = c.dModel();
+        tokens = new Embedding("tokens", c.vocabSize(), d);
+        positions = c.position() == ModelConfig.Position.LEARNED ? new Embedding("positions", c.contextLength(), d) : null;
+        sinusoid = c.position() == ModelConfig.Position.SINUSOIDAL ? sinusoidTable(c.contextLength(), d) : null;
+        Rope rope = c.position() == ModelConfig.Position.ROPE ? new Rope(c.headDim(), c.contextLength(), c.ropeTheta()) : null;
+        for (int l = 0; l < c.nLayers(); l++) {
+            String p = "layers." + l;
+            blocks.add(new Block(
+                    Norm.create(c.norm(), p + ".norm1", d, c.normEps()),
+                    new Attention(p + ".attn", d, c.nHeads(), c.nKvHeads(), c.bias(), rope),
+                    Norm.create(c.norm(), p + ".norm2", d, c.normEps()),
+                    new Mlp(p + ".mlp", d, c.hiddenDim(), c.activation(), c.bias()),
+                    c.dropout()));
+        }
+        finalNorm = Norm.create(c.norm(), "final_norm", d, c.normEps());
+        head = c.tiedHead() ? Linear.tied(tokens.weight) : new Linear("head", d, c.vocabSize(), false);
+        embedDrop = new Dropout(c.dropout());
+        rng = new Rng(seed);
+        init(new Rng(seed ^ 0x5DEECE66DL));
+    }
+
+    /** PE[pos, 2i] = sin(pos / 10000^(2i/d)), PE[pos, 2i+1] = cos(…). */
+    static float[] sinusoidTable(int maxTime, int d) {
+        float[] pe = new float[maxTime * d];
+        for (int t = 0; t < maxTime; t++) {
+            for (int i = 0; i < d / 2; i++) {
+                double angle = t / Math.pow(10000.0, (2.0 * i) / d);
+                pe[t * d + 2 * i] = (float) Math.sin(angle);
+                pe[t * d + 2 * i + 1] = (float) Math.cos(angle);
+            }
+        }
+        return pe;
+    }
+
+    /** GPT-2's initialisation: N(0, 0.02) for matrices and embeddings, residual projections scaled by 1/√(2N). */
+    private void init(Rng r) {
+        float std = 0.02f, residStd = (float) (0.02 / Math.sqrt(2.0 * config.nLayers()));
+        for (Param p : params()) {
+            if (p.shape.length < 2) continue; // norms start at 1 (or 0 for biases), set by their layers
+            float s = p.name.endsWith(".o.weight") || p.name.endsWith(".proj.weight") || p.name.endsWith(".down.weight") ? residStd : std;
+            for (int i = 0; i < p.value.length; i++) p.value[i] = (float) (r.nextGaussian() * s);
+        }
+    }
+
+    /** Every trainable parameter once, in a fixed order (a tied head adds nothing). */
+    public List<Param> params() {
+        List<Param> ps = new ArrayList<>();
+        ps.add(tokens.weight);
+        if (positions != null) ps.add(positions.weight);
+        for (Block b : blocks) ps.addAll(b.params());
+        ps.addAll(finalNorm.params());
+        if (!config.tiedHead()) ps.add(head.weight);
+        return ps;
+    }
+
+    public long parameterCount() {
+        long n = 0;
+        for (Param p : params()) n += p.size();
+        return n;
+    }
+
+    /** ids [B·T] → logits [B·T, V]; {@code training} turns dropout on. */
+    public float[] forward(int[] ids, int batch, int time, boolean training) {
+        if (time > config.contextLength()) {
+            throw new IllegalArgumentException("sequence of " + time + " tokens is longer than the context length " + config.contextLength());
+        }
+        int rows = batch * time, d = config.dModel();
+        if (h0 == null || this.batch != batch || this.time != time) {
+            h0 = new float[rows * d];
+            logits = new float[rows * config.vocabSize()];
+            dlogits = new float[rows * config.vocabSize()];
+            posIds = new int[rows];
+            for (int r = 0; r < rows; r++) posIds[r] = r % time;
+            this.batch = batch;
+            this.time = time;
+        }
+        System.arraycopy(tokens.forward(ids, rows), 0, h0, 0, rows * d);
+        if (positions != null) {
+            float[] p = positions.forward(posIds, rows);
+            for (int i = 0; i < rows * d; i++) h0[i] += p[i];
+        } else if (sinusoid != null) {
+            for (int r = 0; r < rows; r++) Kernels.axpy(1f, sinusoid, (r % time) * d, h0, r * d, d);
+        }
+        float[] h = embedDrop.forward(h0, rows * d, training, rng);
+        for (Block b : blocks) h = b.forward(h, batch, time, training, rng);
+        float[] hn = finalNorm.forward(h, rows);
+        System.arraycopy(head.forward(hn, rows), 0, logits, 0, logits.length);
+        return logits;
+    }
+
+    /** The mean cross-entropy of the last forward's logits against {@code labels} [B·T]; prepares backward. */
+    public float loss(int[] labels) {
+        return CrossEntropy.forwardBackward(logits, labels, batch * time, config.vocabSize(), dlogits, null);
+    }
+
+    /** Accumulates every parameter's gradient of the last {@link #loss}. */
+    public void backward() {
+        int rows = batch * time, d = config.dModel();
+        float[] dh = finalNorm.backward(head.backward(dlogits));
+        for (int l = blocks.size() - 1; l >= 0; l--) dh = blocks.get(l).backward(dh);
+        dh = embedDrop.backward(dh);
+        tokens.backward(dh);
+        if (positions != null) positions.backward(dh);
+    }
+
+    public void zeroGrad() {
+        for (Param p : params()) p.zeroGrad();
+    }
+
+    /** The dropout generator's state, for exact resumption. */
+    public Rng rng() {
+        return rng;
+    }
+
+    /** The attention weights of layer {@code l} from the last forward, [B, H, T, T]. */
+    public float[] attentionWeights(int l) {
+        return blocks.get(l).attn.probs();
+    }
+}

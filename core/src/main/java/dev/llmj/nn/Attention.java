@@ -1,0 +1,154 @@
+package dev.llmj.nn;
+
+import dev.llmj.tensor.Kernels;
+import dev.llmj.tensor.Parallel;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Multi-head causal self-attention, with grouped-query attention when there are fewer k/v heads
+ * than q heads (each k/v head serves nHeads / nKvHeads q heads) and, optionally, RoPE on q and k.
+ * <pre>
+ *   q = x·Wqᵀ [B·T, H·hd]   k, v = x·Wkᵀ, x·Wvᵀ [B·T, Hkv·hd]
+ *   scores[t, s] = q_t · k_s / √hd   for s ≤ t; future scores are −∞, so their weight is exactly 0
+ *   p = softmax(scores)   out_t = Σ_s p[t, s] · v_s   y = out·Woᵀ
+ * </pre>
+ */
+public final class Attention {
+    public final int d, nHeads, nKvHeads, headDim;
+    public final Linear q, k, v, o;
+    private final Rope rope; // null unless positions are rotary
+    private int batch, time;
+    private float[] qr, kr, vOut, probs, out, dqr, dkr, dv;
+    private float[][] scratch; // per (batch row, k/v head): ∂L/∂p for one query row
+
+    public Attention(String name, int d, int nHeads, int nKvHeads, boolean bias, Rope rope) {
+        this.d = d;
+        this.nHeads = nHeads;
+        this.nKvHeads = nKvHeads;
+        this.headDim = d / nHeads;
+        this.q = new Linear(name + ".q", d, nHeads * headDim, bias);
+        this.k = new Linear(name + ".k", d, nKvHeads * headDim, bias);
+        this.v = new Linear(name + ".v", d, nKvHeads * headDim, bias);
+        this.o = new Linear(name + ".o", nHeads * headDim, d, bias);
+        this.rope = rope;
+    }
+
+    /** x [B·T, d] → y [B·T, d]. */
+    public float[] forward(float[] x, int batch, int time) {
+        int rows = batch * time, qd = nHeads * headDim, kd = nKvHeads * headDim;
+        if (probs == null || this.batch != batch || this.time != time) {
+            probs = new float[batch * nHeads * time * time];
+            out = new float[rows * qd];
+            dqr = new float[rows * qd];
+            dkr = new float[rows * kd];
+            dv = new float[rows * kd];
+            qr = new float[rows * qd];
+            kr = new float[rows * kd];
+            scratch = new float[batch * nKvHeads][time];
+            this.batch = batch;
+            this.time = time;
+        }
+        System.arraycopy(q.forward(x, rows), 0, qr, 0, rows * qd);
+        System.arraycopy(k.forward(x, rows), 0, kr, 0, rows * kd);
+        float[] vv = vOut = v.forward(x, rows);
+        if (rope != null) {
+            rope.apply(qr, batch, time, nHeads, headDim, false);
+            rope.apply(kr, batch, time, nKvHeads, headDim, false);
+        }
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        int group = nHeads / nKvHeads;
+        Parallel.forRange(batch * nHeads, 1, (from, to) -> {
+            for (int bh = from; bh < to; bh++) {
+                int b = bh / nHeads, h = bh % nHeads, kh = h / group;
+                for (int t = 0; t < time; t++) {
+                    int qo = (b * time + t) * qd + h * headDim;
+                    int po = (bh * time + t) * time;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int s = 0; s <= t; s++) {
+                        float sc = Kernels.dot(qr, qo, kr, (b * time + s) * kd + kh * headDim, headDim) * scale;
+                        probs[po + s] = sc;
+                        if (sc > max) max = sc;
+                    }
+                    float sum = 0f;
+                    for (int s = 0; s <= t; s++) {
+                        float e = (float) Math.exp(probs[po + s] - max);
+                        probs[po + s] = e;
+                        sum += e;
+                    }
+                    float inv = 1f / sum;
+                    int oo = (b * time + t) * qd + h * headDim;
+                    java.util.Arrays.fill(out, oo, oo + headDim, 0f);
+                    for (int s = 0; s <= t; s++) {
+                        probs[po + s] *= inv;
+                        Kernels.axpy(probs[po + s], vv, (b * time + s) * kd + kh * headDim, out, oo, headDim);
+                    }
+                    for (int s = t + 1; s < time; s++) probs[po + s] = 0f; // the causal mask: exactly zero
+                }
+            }
+        });
+        return o.forward(out, rows);
+    }
+
+    /** dY → dX, accumulating the four projections' gradients. */
+    public float[] backward(float[] dy) {
+        int rows = batch * time, qd = nHeads * headDim, kd = nKvHeads * headDim;
+        float[] dOut = o.backward(dy);                 // [B·T, H·hd]
+        java.util.Arrays.fill(dqr, 0f);
+        java.util.Arrays.fill(dkr, 0f);
+        java.util.Arrays.fill(dv, 0f);
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        int group = nHeads / nKvHeads;
+        // one task per (batch row, k/v head): the q heads sharing a k/v head add into the same dk, dv
+        Parallel.forRange(batch * nKvHeads, 1, (from, to) -> {
+            for (int bk = from; bk < to; bk++) {
+                int b = bk / nKvHeads, kh = bk % nKvHeads;
+                float[] dp = scratch[bk];
+                for (int h = kh * group; h < (kh + 1) * group; h++) {
+                    int bh = b * nHeads + h;
+                    for (int t = 0; t < time; t++) {
+                        int qo = (b * time + t) * qd + h * headDim;
+                        int po = (bh * time + t) * time;
+                        float pdp = 0f;
+                        for (int s = 0; s <= t; s++) {
+                            int vo = (b * time + s) * kd + kh * headDim;
+                            dp[s] = Kernels.dot(dOut, qo, vOut, vo, headDim);     // ∂L/∂p[t, s]
+                            pdp += probs[po + s] * dp[s];
+                            Kernels.axpy(probs[po + s], dOut, qo, dv, vo, headDim); // dv_s += p · dout_t
+                        }
+                        for (int s = 0; s <= t; s++) {
+                            float ds = probs[po + s] * (dp[s] - pdp) * scale;       // softmax backward, then the 1/√hd
+                            if (ds == 0f) continue;
+                            int ko = (b * time + s) * kd + kh * headDim;
+                            Kernels.axpy(ds, kr, ko, dqr, qo, headDim);
+                            Kernels.axpy(ds, qr, qo, dkr, ko, headDim);
+                        }
+                    }
+                }
+            }
+        });
+        if (rope != null) {
+            rope.apply(dqr, batch, time, nHeads, headDim, true); // a rotation's transpose is its inverse
+            rope.apply(dkr, batch, time, nKvHeads, headDim, true);
+        }
+        float[] dx = q.backward(dqr);
+        float[] dxk = k.backward(dkr), dxv = v.backward(dv);
+        for (int i = 0; i < dx.length; i++) dx[i] += dxk[i] + dxv[i];
+        return dx;
+    }
+
+    /** The attention weights of the last forward, [B, H, T, T] (row t: query t over keys 0..t). */
+    public float[] probs() {
+        return probs;
+    }
+
+    public List<Param> params() {
+        List<Param> ps = new ArrayList<>();
+        ps.addAll(q.params());
+        ps.addAll(k.params());
+        ps.addAll(v.params());
+        ps.addAll(o.params());
+        return ps;
+    }
+}

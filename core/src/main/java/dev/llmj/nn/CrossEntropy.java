@@ -1,0 +1,58 @@
+package dev.llmj.nn;
+
+import dev.llmj.tensor.Parallel;
+
+/**
+ * Softmax and cross-entropy in one pass: loss = mean over positions whose label is not
+ * {@link #IGNORE} of −log softmax(logits)[label], and its gradient with respect to the logits,
+ * (softmax − one-hot) / count, written in place of nothing else.
+ */
+public final class CrossEntropy {
+    /** A label that contributes no loss (padding). */
+    public static final int IGNORE = -100;
+
+    private CrossEntropy() {}
+
+    /**
+     * @param logits  [R, V]
+     * @param labels  [R]
+     * @param dlogits [R, V], overwritten with ∂loss/∂logits (may be null to skip the gradient)
+     * @param rowLoss [R], each position's loss (0 where ignored); may be null
+     * @return the mean loss over the counted positions (NaN if none is counted)
+     */
+    public static float forwardBackward(float[] logits, int[] labels, int rows, int vocab, float[] dlogits, float[] rowLoss) {
+        int count = 0;
+        for (int r = 0; r < rows; r++) {
+            if (labels[r] != IGNORE) {
+                if (labels[r] < 0 || labels[r] >= vocab) throw new IllegalArgumentException("label " + labels[r] + " outside [0, " + vocab + ")");
+                count++;
+            }
+        }
+        final float inv = count == 0 ? 0f : 1f / count;
+        double[] losses = new double[rows];
+        Parallel.forRange(rows, 16, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int o = r * vocab;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < vocab; j++) max = Math.max(max, logits[o + j]);
+                double sum = 0;
+                for (int j = 0; j < vocab; j++) sum += Math.exp(logits[o + j] - max);
+                int y = labels[r];
+                if (y != IGNORE) losses[r] = Math.log(sum) - (logits[o + y] - max);
+                if (dlogits != null) {
+                    float isum = (float) (1.0 / sum);
+                    for (int j = 0; j < vocab; j++) {
+                        dlogits[o + j] = y == IGNORE ? 0f : (float) Math.exp(logits[o + j] - max) * isum * inv;
+                    }
+                    if (y != IGNORE) dlogits[o + y] -= inv;
+                }
+            }
+        });
+        double total = 0;
+        for (int r = 0; r < rows; r++) { // summed in position order: the same result on any thread count
+            total += losses[r];
+            if (rowLoss != null) rowLoss[r] = (float) losses[r];
+        }
+        return count == 0 ? Float.NaN : (float) (total / count);
+    }
+}

@@ -1,0 +1,87 @@
+package dev.llmj.nn;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * y = (x − mean) / √(var + eps) · γ + β over each row of d values (biased variance, as PyTorch).
+ * Backward, with x̂ the normalised row and g = dy·γ:
+ * dx = (g − mean(g) − x̂·mean(g·x̂)) / √(var + eps).
+ */
+public final class LayerNorm implements Norm {
+    private final int d;
+    private final float eps;
+    public final Param weight, bias; // [d] each; bias may be null
+    private float[] xhat, rstd, y, dx;
+    private int rows;
+
+    public LayerNorm(String name, int d, float eps, boolean withBias) {
+        this.d = d;
+        this.eps = eps;
+        this.weight = new Param(name + ".weight", false, d);
+        java.util.Arrays.fill(weight.value, 1f);
+        this.bias = withBias ? new Param(name + ".bias", false, d) : null;
+    }
+
+    @Override
+    public float[] forward(float[] x, int rows) {
+        if (y == null || this.rows != rows) {
+            xhat = new float[rows * d];
+            rstd = new float[rows];
+            y = new float[rows * d];
+            dx = new float[rows * d];
+            this.rows = rows;
+        }
+        float[] g = weight.value, b = bias == null ? null : bias.value;
+        for (int r = 0; r < rows; r++) {
+            int o = r * d;
+            float mean = 0f;
+            for (int i = 0; i < d; i++) mean += x[o + i];
+            mean /= d;
+            float var = 0f;
+            for (int i = 0; i < d; i++) {
+                float c = x[o + i] - mean;
+                var += c * c;
+            }
+            var /= d;
+            float rs = (float) (1.0 / Math.sqrt(var + eps));
+            rstd[r] = rs;
+            for (int i = 0; i < d; i++) {
+                float h = (x[o + i] - mean) * rs;
+                xhat[o + i] = h;
+                y[o + i] = h * g[i] + (b == null ? 0f : b[i]);
+            }
+        }
+        return y;
+    }
+
+    @Override
+    public float[] backward(float[] dy) {
+        float[] g = weight.value, dg = weight.grad, db = bias == null ? null : bias.grad;
+        for (int r = 0; r < rows; r++) {
+            int o = r * d;
+            float meanG = 0f, meanGx = 0f;
+            for (int i = 0; i < d; i++) {
+                float gi = dy[o + i] * g[i];
+                meanG += gi;
+                meanGx += gi * xhat[o + i];
+                dg[i] += dy[o + i] * xhat[o + i];
+                if (db != null) db[i] += dy[o + i];
+            }
+            meanG /= d;
+            meanGx /= d;
+            for (int i = 0; i < d; i++) {
+                dx[o + i] = (dy[o + i] * g[i] - meanG - xhat[o + i] * meanGx) * rstd[r];
+            }
+        }
+        return dx;
+    }
+
+    @Override
+    public List<Param> params() {
+        List<Param> ps = new ArrayList<>(2);
+        ps.add(weight);
+        if (bias != null) ps.add(bias);
+        return ps;
+    }
+}

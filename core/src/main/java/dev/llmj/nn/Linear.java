@@ -1,0 +1,61 @@
+package dev.llmj.nn;
+
+import dev.llmj.tensor.Kernels;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** y = x·Wᵀ + b, with W stored [out, in] as in PyTorch. Forward keeps x for the backward pass. */
+public final class Linear {
+    public final int in, out;
+    public final Param weight;   // [out, in]
+    public final Param bias;     // [out] or null
+    private float[] x;           // [R, in] — the input of the last forward (not a copy)
+    private float[] y, dx;       // [R, out], [R, in]
+    private int rows;
+
+    public Linear(String name, int in, int out, boolean bias) {
+        this.in = in;
+        this.out = out;
+        this.weight = new Param(name + ".weight", true, out, in);
+        this.bias = bias ? new Param(name + ".bias", false, out) : null;
+    }
+
+    private Linear(Param weight) {
+        this.in = weight.shape[1];
+        this.out = weight.shape[0];
+        this.weight = weight;
+        this.bias = null;
+    }
+
+    /** A linear map sharing another layer's weight [out, in] (the LM head tied to the token embedding). */
+    public static Linear tied(Param weight) {
+        return new Linear(weight);
+    }
+
+    public float[] forward(float[] x, int rows) {
+        if (y == null || this.rows != rows) {
+            y = new float[rows * out];
+            dx = new float[rows * in];
+            this.rows = rows;
+        }
+        this.x = x;
+        Kernels.matmulForward(y, x, weight.value, bias == null ? null : bias.value, rows, in, out);
+        return y;
+    }
+
+    /** Accumulates dW (and db) and returns dX for the last forward's input. */
+    public float[] backward(float[] dy) {
+        java.util.Arrays.fill(dx, 0f);
+        Kernels.matmulBackwardInput(dx, dy, weight.value, rows, in, out);
+        Kernels.matmulBackwardWeight(weight.grad, bias == null ? null : bias.grad, dy, x, rows, in, out);
+        return dx;
+    }
+
+    public List<Param> params() {
+        List<Param> ps = new ArrayList<>(2);
+        ps.add(weight);
+        if (bias != null) ps.add(bias);
+        return ps;
+    }
+}

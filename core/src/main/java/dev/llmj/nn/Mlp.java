@@ -1,0 +1,74 @@
+package dev.llmj.nn;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The position-wise feed-forward network: d → hidden → d. Plain: proj(act(fc(x))). SwiGLU:
+ * down(silu(gate(x)) · up(x)).
+ */
+public final class Mlp {
+    public final Activation act;
+    public final Linear fc, proj;  // plain: fc = fc / gate, proj = proj / down
+    public final Linear up;        // SwiGLU only
+    private float[] pre, hidden, dpre, dup;
+    private float[] upOut;
+    private int rows;
+
+    public Mlp(String name, int d, int hiddenDim, Activation act, boolean bias) {
+        this.act = act;
+        if (act == Activation.SWIGLU) {
+            fc = new Linear(name + ".gate", d, hiddenDim, bias);
+            up = new Linear(name + ".up", d, hiddenDim, bias);
+            proj = new Linear(name + ".down", hiddenDim, d, bias);
+        } else {
+            fc = new Linear(name + ".fc", d, hiddenDim, bias);
+            up = null;
+            proj = new Linear(name + ".proj", hiddenDim, d, bias);
+        }
+    }
+
+    public float[] forward(float[] x, int rows) {
+        int h = fc.out;
+        if (hidden == null || this.rows != rows) {
+            hidden = new float[rows * h];
+            dpre = new float[rows * h];
+            dup = up != null ? new float[rows * h] : null;
+            this.rows = rows;
+        }
+        pre = fc.forward(x, rows);                      // [R, h]
+        upOut = up != null ? up.forward(x, rows) : null;
+        for (int i = 0; i < rows * h; i++) {
+            float a = act.apply(pre[i]);
+            hidden[i] = upOut != null ? a * upOut[i] : a;
+        }
+        return proj.forward(hidden, rows);
+    }
+
+    public float[] backward(float[] dy) {
+        int n = rows * fc.out;
+        float[] dh = proj.backward(dy);                 // [R, h]
+        for (int i = 0; i < n; i++) {
+            float d = act.derivative(pre[i]);
+            if (upOut != null) {
+                dup[i] = dh[i] * act.apply(pre[i]);
+                dpre[i] = dh[i] * upOut[i] * d;
+            } else {
+                dpre[i] = dh[i] * d;
+            }
+        }
+        float[] dx = fc.backward(dpre);
+        if (up != null) {
+            float[] dx2 = up.backward(dup);
+            for (int i = 0; i < dx.length; i++) dx[i] += dx2[i];
+        }
+        return dx;
+    }
+
+    public List<Param> params() {
+        List<Param> ps = new ArrayList<>(fc.params());
+        if (up != null) ps.addAll(up.params());
+        ps.addAll(proj.params());
+        return ps;
+    }
+}

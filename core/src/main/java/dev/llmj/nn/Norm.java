@@ -1,0 +1,23 @@
+package dev.llmj.nn;
+
+import java.util.List;
+
+/** A per-row normalisation: {@link LayerNorm} or {@link RmsNorm}. */
+public sealed interface Norm permits LayerNorm, RmsNorm {
+    /** [R, d] → [R, d]. */
+    float[] forward(float[] x, int rows);
+
+    /** dY → dX for the last forward, accumulating the parameters' gradients. */
+    float[] backward(float[] dy);
+
+    List<Param> params();
+
+    static Norm create(String kind, String name, int d, float eps) {
+        return switch (kind) {
+            case "layernorm" -> new LayerNorm(name, d, eps, true);
+            case "layernorm-nobias" -> new LayerNorm(name, d, eps, false);
+            case "rmsnorm" -> new RmsNorm(name, d, eps);
+            default -> throw new IllegalArgumentException("unknown norm " + kind);
+        };
+    }
+}

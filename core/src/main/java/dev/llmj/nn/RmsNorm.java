@@ -1,0 +1,65 @@
+package dev.llmj.nn;
+
+import java.util.List;
+
+/**
+ * y = x / √(mean(x²) + eps) · γ (Llama). Backward, with r = 1/√(mean(x²)+eps) and g = dy·γ:
+ * dx = r·g − x·r³·mean(g·x).
+ */
+public final class RmsNorm implements Norm {
+    private final int d;
+    private final float eps;
+    public final Param weight; // [d]
+    private float[] x, rstd, y, dx;
+    private int rows;
+
+    public RmsNorm(String name, int d, float eps) {
+        this.d = d;
+        this.eps = eps;
+        this.weight = new Param(name + ".weight", false, d);
+        java.util.Arrays.fill(weight.value, 1f);
+    }
+
+    @Override
+    public float[] forward(float[] x, int rows) {
+        if (y == null || this.rows != rows) {
+            rstd = new float[rows];
+            y = new float[rows * d];
+            dx = new float[rows * d];
+            this.rows = rows;
+        }
+        this.x = x;
+        float[] g = weight.value;
+        for (int r = 0; r < rows; r++) {
+            int o = r * d;
+            float ms = 0f;
+            for (int i = 0; i < d; i++) ms += x[o + i] * x[o + i];
+            float rs = (float) (1.0 / Math.sqrt(ms / d + eps));
+            rstd[r] = rs;
+            for (int i = 0; i < d; i++) y[o + i] = x[o + i] * rs * g[i];
+        }
+        return y;
+    }
+
+    @Override
+    public float[] backward(float[] dy) {
+        float[] g = weight.value, dg = weight.grad;
+        for (int r = 0; r < rows; r++) {
+            int o = r * d;
+            float rs = rstd[r], dot = 0f;
+            for (int i = 0; i < d; i++) {
+                float gi = dy[o + i] * g[i];
+                dot += gi * x[o + i];
+                dg[i] += dy[o + i] * x[o + i] * rs;
+            }
+            float c = dot / d * rs * rs * rs;
+            for (int i = 0; i < d; i++) dx[o + i] = dy[o + i] * g[i] * rs - x[o + i] * c;
+        }
+        return dx;
+    }
+
+    @Override
+    public List<Param> params() {
+        return List.of(weight);
+    }
+}

@@ -1,0 +1,48 @@
+package dev.llmj.nn;
+
+/**
+ * Rotary position embedding as Hugging Face's Llama applies it: the head vector's two halves
+ * (x1, x2) are rotated pairwise by angle t·θ^(−2i/hd) at position t:
+ * y1 = x1·cos − x2·sin, y2 = x2·cos + x1·sin. Nothing is learned.
+ */
+public final class Rope {
+    private final int headDim, maxTime;
+    private final float[] cos, sin; // [maxTime, headDim/2]
+
+    public Rope(int headDim, int maxTime, float theta) {
+        if (headDim % 2 != 0) throw new IllegalArgumentException("RoPE needs an even head size, not " + headDim);
+        this.headDim = headDim;
+        this.maxTime = maxTime;
+        int half = headDim / 2;
+        cos = new float[maxTime * half];
+        sin = new float[maxTime * half];
+        for (int t = 0; t < maxTime; t++) {
+            for (int i = 0; i < half; i++) {
+                double invFreq = 1.0 / Math.pow(theta, (2.0 * i) / headDim);
+                float angle = (float) (t * (float) invFreq); // float32 as PyTorch computes it
+                cos[t * half + i] = (float) Math.cos(angle);
+                sin[t * half + i] = (float) Math.sin(angle);
+            }
+        }
+    }
+
+    /** Rotates x [B·T, heads·hd] in place; {@code inverse} rotates back (for the backward pass). */
+    public void apply(float[] x, int batch, int time, int heads, int hd, boolean inverse) {
+        if (time > maxTime) throw new IllegalArgumentException("sequence of " + time + " is longer than RoPE's table of " + maxTime);
+        int half = headDim / 2;
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t < time; t++) {
+                int row = (b * time + t) * heads * hd;
+                for (int h = 0; h < heads; h++) {
+                    int o = row + h * hd;
+                    for (int i = 0; i < half; i++) {
+                        float c = cos[t * half + i], s = inverse ? -sin[t * half + i] : sin[t * half + i];
+                        float x1 = x[o + i], x2 = x[o + i + half];
+                        x[o + i] = x1 * c - x2 * s;
+                        x[o + i + half] = x2 * c + x1 * s;
+                    }
+                }
+            }
+        }
+    }
+}

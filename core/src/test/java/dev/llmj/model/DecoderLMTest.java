@@ -1,0 +1,134 @@
+package dev.llmj.model;
+
+import dev.llmj.LlmjException;
+import dev.llmj.nn.Activation;
+import dev.llmj.nn.Param;
+import dev.llmj.tensor.Rng;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every layer's backward, checked through the whole model: the analytic gradient of every
+ * parameter tensor (sampled entries) against central finite differences of the double-precision
+ * {@link ReferenceModel}, for each family and option; and the float forward against it.
+ */
+class DecoderLMTest {
+    static final int VOCAB = 11, B = 2, T = 5;
+
+    static List<ModelConfig> variants() {
+        return List.of(
+                ModelConfig.gpt2(VOCAB, 8, 12, 2, 3, 0f),
+                ModelConfig.llama(VOCAB, 8, 16, 2, 4, 2, 24),                 // GQA: 2 q heads per k/v head, RoPE
+                new ModelConfig("llmj", VOCAB, 8, 12, 2, 2, 2, 20, ModelConfig.Position.SINUSOIDAL, "layernorm",
+                        Activation.RELU, true, false, 0f, 1e-5f, 10000f),
+                new ModelConfig("llmj", VOCAB, 8, 12, 1, 3, 1, 16, ModelConfig.Position.ROPE, "rmsnorm",
+                        Activation.SILU, false, true, 0f, 1e-6f, 500f));    // multi-query attention
+    }
+
+    static int[] randomIds(Rng r, int n, int vocab) {
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) ids[i] = r.nextInt(vocab);
+        return ids;
+    }
+
+    /** Non-zero biases and norm gains, so their gradients are tested away from the trivial point. */
+    static void perturb(DecoderLM m, Rng r) {
+        for (Param p : m.params()) {
+            if (p.shape.length == 1) for (int i = 0; i < p.size(); i++) p.value[i] += (float) (r.nextGaussian() * 0.1);
+            else for (int i = 0; i < p.size(); i++) p.value[i] *= 10f; // larger weights: a less linear, harder check
+        }
+    }
+
+    @TestFactory
+    Stream<DynamicTest> gradientsMatchFiniteDifferences() {
+        return variants().stream().map(c -> DynamicTest.dynamicTest(c.family() + " " + c.position() + " " + c.activation(), () -> {
+            DecoderLM m = new DecoderLM(c, 7);
+            Rng r = new Rng(11);
+            perturb(m, r);
+            int[] ids = randomIds(r, B * T, VOCAB), labels = randomIds(r, B * T, VOCAB);
+            labels[3] = -100; // an ignored position
+            m.zeroGrad();
+            float[] logits = m.forward(ids, B, T, false);
+            float loss = m.loss(labels);
+            m.backward();
+
+            ReferenceModel ref = new ReferenceModel(m);
+            double refLoss = ref.loss(ids, labels, B, T);
+            assertEquals(refLoss, loss, 1e-4 * Math.max(1, Math.abs(refLoss)), "loss");
+            double[][] refLogits = ref.logits(ids, B, T);
+            for (int row = 0; row < B * T; row++) {
+                for (int v = 0; v < VOCAB; v++) assertEquals(refLogits[row][v], logits[row * VOCAB + v], 2e-4, "logit " + row + "," + v);
+            }
+            for (Param p : m.params()) {
+                double[] w = ref.param(p.name);
+                int checks = Math.min(p.size(), 6);
+                for (int k = 0; k < checks; k++) {
+                    int i = (int) ((long) k * 7919 % p.size());
+                    double keep = w[i], h = 1e-5;
+                    w[i] = keep + h;
+                    double up = ref.loss(ids, labels, B, T);
+                    w[i] = keep - h;
+                    double down = ref.loss(ids, labels, B, T);
+                    w[i] = keep;
+                    double numeric = (up - down) / (2 * h);
+                    double tol = 2e-3 * Math.max(Math.abs(numeric), 1e-2) + 2e-5;
+                    assertEquals(numeric, p.grad[i], tol, p.name + "[" + i + "]");
+                }
+            }
+        }));
+    }
+
+    @Test
+    void aLaterTokenNeverChangesAnEarlierPositionsLogits() {
+        for (ModelConfig c : variants()) {
+            DecoderLM m = new DecoderLM(c, 3);
+            int[] ids = randomIds(new Rng(5), 8, VOCAB);
+            float[] before = m.forward(ids, 1, 8, false).clone();
+            ids[6] = (ids[6] + 1) % VOCAB;
+            float[] after = m.forward(ids, 1, 8, false);
+            for (int i = 0; i < 6 * VOCAB; i++) assertEquals(before[i], after[i], 0f, c.family() + " position " + i / VOCAB);
+            boolean changed = false;
+            for (int i = 6 * VOCAB; i < 8 * VOCAB; i++) changed |= before[i] != after[i];
+            assertTrue(changed, "the changed token does change its own and later logits");
+            // and the attention weights above the diagonal are exactly zero
+            float[] att = m.attentionWeights(0);
+            for (int t = 0; t < 8; t++) for (int s = t + 1; s < 8; s++) assertEquals(0f, att[t * 8 + s]);
+        }
+    }
+
+    @Test
+    void resultsDoNotDependOnTheThreadCount() {
+        ModelConfig c = ModelConfig.llama(VOCAB, 8, 16, 2, 4, 2, 24);
+        int[] ids = randomIds(new Rng(1), 16, VOCAB), labels = randomIds(new Rng(2), 16, VOCAB);
+        float[][] grads = new float[2][];
+        int before = dev.llmj.tensor.Parallel.threads();
+        try {
+            for (int run = 0; run < 2; run++) {
+                dev.llmj.tensor.Parallel.setThreads(run == 0 ? 1 : 3);
+                DecoderLM m = new DecoderLM(c, 9);
+                m.forward(ids, 2, 8, false);
+                m.loss(labels);
+                m.backward();
+                grads[run] = m.params().get(2).grad.clone();
+            }
+        } finally {
+            dev.llmj.tensor.Parallel.setThreads(before);
+        }
+        assertTrue(java.util.Arrays.equals(grads[0], grads[1]), "bit-identical on 1 and 3 threads");
+    }
+
+    @Test
+    void impossibleConfigsAreClearErrors() {
+        assertTrue(assertThrows(LlmjException.class, () -> ModelConfig.gpt2(10, 8, 10, 1, 3, 0f).validate()).getMessage().contains("does not divide"));
+        assertTrue(assertThrows(LlmjException.class, () -> ModelConfig.llama(10, 8, 12, 1, 6, 4, 20).validate()).getMessage().contains("--kv-heads"));
+        assertTrue(assertThrows(LlmjException.class, () -> ModelConfig.gpt2(10, 8, 12, 1, 3, -0.1f).validate()).getMessage().contains("--dropout"));
+    }
+}

@@ -1,0 +1,228 @@
+package dev.llmj.cli;
+
+import dev.llmj.LlmjException;
+import dev.llmj.data.Corpus;
+import dev.llmj.data.TokenFile;
+import dev.llmj.io.ModelFolder;
+import dev.llmj.model.DecoderLM;
+import dev.llmj.model.ModelConfig;
+import dev.llmj.nn.Activation;
+import dev.llmj.tensor.Parallel;
+import dev.llmj.tensor.Rng;
+import dev.llmj.tokenizer.BpeTrainer;
+import dev.llmj.tokenizer.CharTokenizer;
+import dev.llmj.tokenizer.SpecialTokens;
+import dev.llmj.tokenizer.Tokenizer;
+import dev.llmj.tokenizer.TokenizerJson;
+import dev.llmj.tokenizer.WordTokenizer;
+import dev.llmj.train.TrainConfig;
+import dev.llmj.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code llmj train}: train a GPT from scratch on a corpus, or resume a checkpoint. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Train a decoder-only transformer (a GPT) on a corpus, with hand-written backpropagation.",
+                "With no options: the tiny preset on the bundled Shakespeare, then a sample."},
+        footer = {"", "Presets: tiny (default, minutes), small (nanoGPT's CPU Shakespeare recipe: 4 layers, 4 heads, d=128,",
+                "context 64, batch 12, lr 1e-3, 2,000 steps), gpt2-124m (GPT-2 small's shape, for benchmarks).",
+                "", "Examples:", "  llmj train", "  llmj train --preset small --out out/small",
+                "  llmj train --resume out/small --steps 3000"})
+final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--data", paramLabel = "FILE", description = "UTF-8 corpus, a file or a folder (default: the bundled tinyshakespeare.txt).")
+    Path data;
+    @Option(names = "--out", paramLabel = "DIR", description = "Model folder to write (default: out/PRESET).")
+    Path out;
+    @Option(names = "--preset", defaultValue = "tiny", description = "tiny, small or gpt2-124m. Default: ${DEFAULT-VALUE}.")
+    String preset;
+    @Option(names = "--family", description = "gpt2 (default), llama, or llmj (then set --position, --norm, --activation…).")
+    String family;
+    @Option(names = "--tokenizer", paramLabel = "KIND|FILE", description = "char (default), word, bpe, or a tokenizer.json to use as it is.")
+    String tokenizer;
+    @Option(names = "--vocab-size", description = "BPE vocabulary size when --tokenizer bpe (default 4096).") Integer vocabSize;
+    @Option(names = "--steps") Integer steps;
+    @Option(names = "--seed", defaultValue = "1337") long seed;
+    @Option(names = "--threads", description = "Worker threads (default: all cores).") Integer threads;
+    @Option(names = "--batch-size") Integer batchSize;
+    @Option(names = "--context-length") Integer contextLength;
+    @Option(names = "--d-model") Integer dModel;
+    @Option(names = "--layers") Integer layers;
+    @Option(names = "--heads") Integer heads;
+    @Option(names = "--kv-heads", description = "Key/value heads for grouped-query attention (llama, llmj).") Integer kvHeads;
+    @Option(names = "--hidden-dim", description = "MLP width (default 4·d; llama: 8/3·d rounded).") Integer hiddenDim;
+    @Option(names = "--position", description = "llmj family: learned, sinusoidal or rope.") String position;
+    @Option(names = "--norm", description = "llmj family: layernorm or rmsnorm.") String norm;
+    @Option(names = "--activation", description = "llmj family: gelu, relu, silu or swiglu.") String activation;
+    @Option(names = "--bias", negatable = true, description = "llmj family: biases in linear layers.") Boolean bias;
+    @Option(names = "--tied-head", negatable = true, description = "llmj family: the LM head shares the token embedding.") Boolean tiedHead;
+    @Option(names = "--dropout") Float dropout;
+    @Option(names = "--lr") Float lr;
+    @Option(names = "--min-lr") Float minLr;
+    @Option(names = "--warmup") Integer warmup;
+    @Option(names = "--decay-steps", description = "Step at which the cosine decay reaches --min-lr (default: --steps).") Integer decaySteps;
+    @Option(names = "--weight-decay") Float weightDecay;
+    @Option(names = "--beta1") Float beta1;
+    @Option(names = "--beta2") Float beta2;
+    @Option(names = "--grad-clip", description = "Clip the global gradient norm to this (0: off).") Float gradClip;
+    @Option(names = "--grad-accum", description = "Micro-batches per optimizer step.") Integer gradAccum;
+    @Option(names = "--eval-interval") Integer evalInterval;
+    @Option(names = "--eval-batches") Integer evalBatches;
+    @Option(names = "--checkpoint-interval") Integer checkpointInterval;
+    @Option(names = "--val-fraction", defaultValue = "0.1", description = "The last part of the corpus kept for validation. Default: ${DEFAULT-VALUE}.")
+    double valFraction;
+    @Option(names = "--resume", paramLabel = "DIR", description = "Continue the checkpoint in DIR exactly where it stopped (--steps may raise the total).")
+    Path resume;
+    @Option(names = "--force", description = "Overwrite a model already in --out.") boolean force;
+    @Option(names = "--no-sample", description = "Do not print a sample at the end.") boolean noSample;
+
+    @Spec
+    CommandSpec spec;
+
+    /** A preset: the model's shape and the training recipe. */
+    record Preset(int dModel, int layers, int heads, int context, int batch, float lr, float minLr, int warmup, int steps,
+                  int evalInterval, int evalBatches, float beta2, float dropout) {}
+
+    static final Map<String, Preset> PRESETS = Map.of(
+            "tiny", new Preset(64, 2, 4, 64, 16, 2e-3f, 2e-4f, 50, 600, 100, 10, 0.99f, 0f),
+            "small", new Preset(128, 4, 4, 64, 12, 1e-3f, 1e-4f, 100, 2000, 250, 20, 0.99f, 0f),
+            "gpt2-124m", new Preset(768, 12, 12, 1024, 8, 6e-4f, 6e-5f, 100, 1000, 100, 10, 0.95f, 0f));
+
+    @Override
+    public Integer call() {
+        PrintWriter o = spec.commandLine().getOut();
+        if (threads != null) {
+            if (threads < 1) throw new LlmjException("--threads must be at least 1");
+            Parallel.setThreads(threads);
+        }
+        Path dir;
+        DecoderLM model;
+        Tokenizer tok;
+        TrainConfig cfg;
+        Path corpus = data != null ? data : Main.defaultCorpus();
+        if (resume != null) {
+            dir = resume;
+            ModelFolder.Loaded loaded = ModelFolder.load(dir);
+            model = loaded.model();
+            tok = loaded.tokenizer();
+            TrainConfig saved = Trainer.savedConfig(dir);
+            cfg = new TrainConfig(steps != null ? steps : saved.steps(), saved.batchSize(), saved.contextLength(), saved.gradAccum(),
+                    saved.lr(), saved.minLr(), saved.warmup(), saved.decaySteps(), saved.weightDecay(), saved.beta1(), saved.beta2(),
+                    saved.eps(), saved.gradClip(), saved.evalInterval(), saved.evalBatches(), saved.checkpointInterval(), saved.seed(),
+                    saved.valFraction());
+        } else {
+            Preset p = PRESETS.get(preset);
+            if (p == null) throw new LlmjException("unknown --preset '" + preset + "': use tiny, small or gpt2-124m");
+            dir = out != null ? out : Path.of("out", preset);
+            if (ModelFolder.holdsModel(dir) && !force) {
+                throw new LlmjException(dir + " already holds a model; use --resume " + dir + " to continue it, --force to overwrite it, or another --out");
+            }
+            int stepsN = steps != null ? steps : p.steps();
+            cfg = new TrainConfig(stepsN, or(batchSize, p.batch()), or(contextLength, p.context()), or(gradAccum, 1), or(lr, p.lr()),
+                    or(minLr, p.minLr()), or(warmup, Math.min(p.warmup(), stepsN / 10)), or(decaySteps, stepsN), or(weightDecay, 0.1f),
+                    or(beta1, 0.9f), or(beta2, p.beta2()), 1e-8f, or(gradClip, 1.0f), or(evalInterval, Math.min(p.evalInterval(), stepsN)),
+                    or(evalBatches, p.evalBatches()), or(checkpointInterval, Math.max(stepsN / 4, 1)), seed, valFraction).validate();
+            String text = Corpus.read(corpus);
+            tok = buildTokenizer(text);
+            model = new DecoderLM(modelConfig(p, tok.vocabSize(), cfg.contextLength()), seed);
+        }
+        TokenFile tokens = TokenFile.prepare(corpus, tok, dir.resolve("train.tokens"));
+        TokenFile.Slice[] split = tokens.split(cfg.valFraction());
+        if (split[0].length() < cfg.contextLength() + 1L || split[1].length() < cfg.contextLength() + 1L) {
+            throw new LlmjException("the corpus " + Main.shown(corpus) + " has " + tokens.size() + " tokens: too few for a training and a validation window of "
+                    + (cfg.contextLength() + 1) + " tokens; use more text or a shorter --context-length");
+        }
+        Trainer trainer = new Trainer(model, tok, cfg, split[0], split[1], dir);
+        if (resume != null) trainer.restore();
+        if (trainer.step() >= cfg.steps()) throw new LlmjException(dir + " has already trained " + trainer.step() + " steps; raise --steps to go on");
+
+        ModelConfig mc = model.config;
+        o.printf("model: %s, %d layers, %d heads%s, d=%d, context %d, vocabulary %d (%s) — %,d parameters%n", mc.family(), mc.nLayers(), mc.nHeads(),
+                mc.nKvHeads() != mc.nHeads() ? " (" + mc.nKvHeads() + " k/v)" : "", mc.dModel(), mc.contextLength(), mc.vocabSize(), tok.kind(),
+                model.parameterCount());
+        o.printf("data: %s, %,d tokens (%,d train, %,d validation)%n", Main.shown(corpus), tokens.size(), split[0].length(), split[1].length());
+        o.printf("training: %s%d steps of %d×%d tokens, lr %.1e → %.1e, %d thread%s, into %s%n",
+                resume != null ? "steps " + (trainer.step() + 1) + "–" : "", cfg.steps(), cfg.batchSize(), cfg.contextLength(), cfg.lr(),
+                cfg.minLr(), Parallel.threads(), Parallel.threads() == 1 ? "" : "s", Main.shown(dir));
+        o.flush();
+        Progress progress = new Progress(spec.commandLine().getErr(), o);
+        Map<String, Object> last = trainer.run(progress);
+        progress.done();
+        o.printf("done: train loss %.4f, val loss %.4f after %d steps (%.1f s, %,.0f tokens/s)%n", (Double) last.get("train_loss"),
+                (Double) last.get("val_loss"), trainer.step(), (Double) last.get("elapsed_s"), (Double) last.get("tokens_per_sec"));
+        o.printf("wrote %s%n", Main.shown(dir));
+        if (!noSample) {
+            o.println("sample (temperature 0.8):");
+            o.println(SimpleSampler.sample(model, tok, "\n", 300, 0.8f, new Rng(seed)));
+        }
+        tokens.close();
+        return 0;
+    }
+
+    private Tokenizer buildTokenizer(String text) {
+        String kind = tokenizer == null ? "char" : tokenizer;
+        return switch (kind) {
+            case "char" -> CharTokenizer.build(text, List.of());
+            case "word" -> WordTokenizer.build(text, List.of(SpecialTokens.Role.UNK, SpecialTokens.Role.EOS), 0);
+            case "bpe" -> BpeTrainer.train(text, vocabSize != null ? vocabSize : 4096, List.of(SpecialTokens.Role.EOS), null);
+            default -> {
+                Path f = Path.of(kind);
+                if (!Files.exists(f)) throw new LlmjException("--tokenizer '" + kind + "' is neither char, word, bpe nor an existing file");
+                yield TokenizerJson.read(Files.isDirectory(f) ? f.resolve("tokenizer.json") : f);
+            }
+        };
+    }
+
+    private ModelConfig modelConfig(Preset p, int vocab, int context) {
+        String fam = family == null ? "gpt2" : family;
+        int d = or(dModel, p.dModel()), l = or(layers, p.layers()), h = or(heads, p.heads());
+        float drop = or(dropout, p.dropout());
+        return switch (fam) {
+            case "gpt2" -> {
+                rejectLlmjOptions("gpt2");
+                ModelConfig c = ModelConfig.gpt2(vocab, context, d, l, h, drop);
+                yield hiddenDim == null ? c : new ModelConfig("gpt2", vocab, context, d, l, h, h, hiddenDim, c.position(), c.norm(),
+                        c.activation(), true, true, drop, c.normEps(), c.ropeTheta());
+            }
+            case "llama" -> {
+                rejectLlmjOptions("llama");
+                int hidden = or(hiddenDim, 32 * ((8 * d / 3 + 31) / 32));
+                ModelConfig c = ModelConfig.llama(vocab, context, d, l, h, or(kvHeads, h), hidden);
+                yield new ModelConfig("llama", vocab, context, d, l, h, c.nKvHeads(), hidden, c.position(), c.norm(), c.activation(), false,
+                        false, drop, c.normEps(), c.ropeTheta());
+            }
+            case "llmj" -> {
+                ModelConfig.Position pos;
+                Activation act;
+                try {
+                    pos = ModelConfig.Position.valueOf((position == null ? "learned" : position).toUpperCase(java.util.Locale.ROOT));
+                    act = Activation.valueOf((activation == null ? "gelu" : activation).toUpperCase(java.util.Locale.ROOT));
+                } catch (IllegalArgumentException e) {
+                    throw new LlmjException("--position must be learned, sinusoidal or rope, and --activation gelu, relu, silu or swiglu");
+                }
+                yield new ModelConfig("llmj", vocab, context, d, l, h, or(kvHeads, h), or(hiddenDim, 4 * d), pos, norm == null ? "layernorm" : norm,
+                        act, bias == null || bias, tiedHead == null || tiedHead, drop, 1e-5f, 10000f);
+            }
+            default -> throw new LlmjException("unknown --family '" + fam + "': use gpt2, llama or llmj");
+        };
+    }
+
+    private void rejectLlmjOptions(String fam) {
+        if (position != null || norm != null || activation != null || bias != null || tiedHead != null || (kvHeads != null && fam.equals("gpt2"))) {
+            throw new LlmjException("--position, --norm, --activation, --bias and --tied-head" + (fam.equals("gpt2") ? ", --kv-heads" : "")
+                    + " are fixed by the " + fam + " family; use --family llmj to choose them");
+        }
+    }
+
+    private static <T> T or(T v, T dflt) {
+        return v != null ? v : dflt;
+    }
+}

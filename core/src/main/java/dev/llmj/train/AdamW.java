@@ -1,0 +1,61 @@
+package dev.llmj.train;
+
+import dev.llmj.nn.Param;
+
+import java.util.List;
+
+/**
+ * Adam with decoupled weight decay, step for step as PyTorch's {@code torch.optim.AdamW}:
+ * <pre>
+ *   p ← p·(1 − lr·wd)                       (only for parameters that decay)
+ *   m ← β1·m + (1 − β1)·g      v ← β2·v + (1 − β2)·g²
+ *   p ← p − lr/(1 − β1^t) · m / (√v / √(1 − β2^t) + eps)
+ * </pre>
+ */
+public final class AdamW {
+    public final float beta1, beta2, eps, weightDecay;
+    private final List<Param> params;
+    public final float[][] m, v; // first and second moments, one per parameter
+    private long step;
+
+    public AdamW(List<Param> params, float beta1, float beta2, float eps, float weightDecay) {
+        this.params = params;
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+        m = new float[params.size()][];
+        v = new float[params.size()][];
+        for (int i = 0; i < params.size(); i++) {
+            m[i] = new float[params.get(i).size()];
+            v[i] = new float[params.get(i).size()];
+        }
+    }
+
+    /** How many updates have been made (t in the bias corrections). */
+    public long stepCount() {
+        return step;
+    }
+
+    public void setStepCount(long t) {
+        step = t;
+    }
+
+    /** One update of every parameter from its accumulated gradient. */
+    public void step(float lr) {
+        step++;
+        double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
+        float stepSize = (float) (lr / bc1), bc2Sqrt = (float) Math.sqrt(bc2);
+        for (int k = 0; k < params.size(); k++) {
+            Param p = params.get(k);
+            float[] w = p.value, g = p.grad, mk = m[k], vk = v[k];
+            float decay = p.decay ? 1f - lr * weightDecay : 1f;
+            for (int i = 0; i < w.length; i++) {
+                w[i] *= decay;
+                mk[i] = mk[i] * beta1 + (1 - beta1) * g[i];
+                vk[i] = vk[i] * beta2 + (1 - beta2) * g[i] * g[i];
+                w[i] -= stepSize * mk[i] / ((float) Math.sqrt(vk[i]) / bc2Sqrt + eps);
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+package dev.llmj.train;
+
+import dev.llmj.LlmjException;
+import dev.llmj.data.Batcher;
+import dev.llmj.data.TokenFile;
+import dev.llmj.io.AtomicFiles;
+import dev.llmj.io.Json;
+import dev.llmj.io.ModelFolder;
+import dev.llmj.io.Safetensors;
+import dev.llmj.model.DecoderLM;
+import dev.llmj.nn.Param;
+import dev.llmj.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The training loop, top to bottom: draw a batch, forward, loss, backward, clip, AdamW step;
+ * every {@code evalInterval} steps estimate train and validation loss and append a line to
+ * {@code train-log.jsonl}; every {@code checkpointInterval} steps and at the end write a
+ * checkpoint (the model folder plus {@code optimizer.safetensors} and {@code trainer_state.json}).
+ * A checkpoint holds every piece of state (weights, moments, data order, dropout generator), so
+ * a resumed run ends with the same weights, bit for bit, as an uninterrupted one.
+ */
+public final class Trainer {
+    public static final String OPTIMIZER = "optimizer.safetensors", STATE = "trainer_state.json", LOG = "train-log.jsonl";
+
+    /** What a caller (the CLI's progress bar) hears about. */
+    public interface Listener {
+        default void step(int step, int steps, float loss, double tokensPerSec, double etaSeconds) {}
+
+        default void eval(Map<String, Object> record) {}
+
+        default void checkpoint(int step, Path dir) {}
+    }
+
+    private final DecoderLM model;
+    private final Tokenizer tokenizer;
+    private final TrainConfig cfg;
+    private final TokenFile.Slice train, val;
+    private final Path dir;
+    private final List<Param> params;
+    private final AdamW adam;
+    private final Batcher batcher;
+    private int step;            // steps completed
+    private double elapsed;      // seconds of training before this process, from the checkpoint
+
+    public Trainer(DecoderLM model, Tokenizer tokenizer, TrainConfig cfg, TokenFile.Slice train, TokenFile.Slice val, Path dir) {
+        cfg.validate();
+        if (cfg.contextLength() > model.config.contextLength()) {
+            throw new LlmjException("--context-length " + cfg.contextLength() + " exceeds the model's " + model.config.contextLength());
+        }
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.cfg = cfg;
+        this.train = train;
+        this.val = val;
+        this.dir = dir;
+        this.params = model.params();
+        this.adam = new AdamW(params, cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay());
+        this.batcher = new Batcher(train, cfg.batchSize(), cfg.contextLength(), cfg.seed());
+        new Batcher(val, 1, cfg.contextLength(), 0); // a validation split shorter than one window is an error now, not later
+    }
+
+    public int step() {
+        return step;
+    }
+
+    /** Trains until {@code cfg.steps()} steps are done; returns the last evaluation. */
+    public Map<String, Object> run(Listener listener) {
+        int B = cfg.batchSize(), T = cfg.contextLength();
+        LrSchedule schedule = cfg.schedule();
+        Map<String, Object> last = null;
+        long start = System.nanoTime();
+        int firstStep = step;
+        while (step < cfg.steps()) {
+            float lr = schedule.at(step);
+            model.zeroGrad();
+            float loss = 0f;
+            for (int micro = 0; micro < cfg.gradAccum(); micro++) {
+                Batcher.Batch batch = batcher.next();
+                model.forward(batch.inputIds(), B, T, true);
+                float l = model.loss(batch.labels());
+                if (!Float.isFinite(l)) {
+                    throw new LlmjException("the loss became " + l + " at step " + (step + 1) + "; training stopped and the last checkpoint in "
+                            + dir + " is intact; try a lower --lr or a --grad-clip");
+                }
+                loss += l / cfg.gradAccum();
+                model.backward();
+            }
+            if (cfg.gradAccum() > 1) scaleGrads(1f / cfg.gradAccum());
+            if (cfg.gradClip() > 0) clipGrads(cfg.gradClip());
+            adam.step(lr);
+            step++;
+            double secs = (System.nanoTime() - start) / 1e9;
+            double tps = (double) (step - firstStep) * B * T * cfg.gradAccum() / Math.max(secs, 1e-9);
+            listener.step(step, cfg.steps(), loss, tps, (cfg.steps() - step) * secs / (step - firstStep));
+            boolean end = step == cfg.steps();
+            if (step % cfg.evalInterval() == 0 || end) {
+                Map<String, Object> rec = new LinkedHashMap<>();
+                rec.put("step", step);
+                rec.put("train_loss", (double) evaluate(train, 1));
+                rec.put("val_loss", (double) evaluate(val, 2));
+                rec.put("lr", (double) lr);
+                rec.put("tokens_per_sec", Math.round(tps * 10) / 10.0);
+                rec.put("elapsed_s", Math.round((elapsed + secs) * 100) / 100.0);
+                appendLog(rec);
+                listener.eval(rec);
+                last = rec;
+            }
+            if (step % cfg.checkpointInterval() == 0 || end) {
+                save(elapsed + secs);
+                listener.checkpoint(step, dir);
+            }
+        }
+        return last;
+    }
+
+    /**
+     * Mean loss over {@code evalBatches} batches drawn from {@code data} with a generator seeded
+     * by the run's seed and the step, so evaluation never disturbs the training stream.
+     */
+    public float evaluate(TokenFile.Slice data, int which) {
+        int B = cfg.batchSize(), T = cfg.contextLength();
+        Batcher b = new Batcher(data, B, T, cfg.seed() * 31 + which * 1_000_003L + step);
+        double sum = 0;
+        for (int i = 0; i < cfg.evalBatches(); i++) {
+            Batcher.Batch batch = b.next();
+            model.forward(batch.inputIds(), B, T, false);
+            sum += model.loss(batch.labels());
+        }
+        return (float) (sum / cfg.evalBatches());
+    }
+
+    private void scaleGrads(float s) {
+        for (Param p : params) for (int i = 0; i < p.grad.length; i++) p.grad[i] *= s;
+    }
+
+    /** PyTorch's clip_grad_norm_: scale all gradients by clip / (‖g‖ + 1e-6) when the global norm exceeds clip. */
+    private void clipGrads(float clip) {
+        double sq = 0;
+        for (Param p : params) for (float g : p.grad) sq += (double) g * g;
+        float norm = (float) Math.sqrt(sq);
+        float coef = clip / (norm + 1e-6f);
+        if (coef < 1f) scaleGrads(coef);
+    }
+
+    private void appendLog(Map<String, Object> rec) {
+        try {
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve(LOG), Json.write(rec) + "\n", StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new LlmjException("cannot write " + dir.resolve(LOG) + ": " + AtomicFiles.describe(e));
+        }
+    }
+
+    // ---------------------------------------------------------------- checkpoints
+
+    /** Writes the model folder, the optimizer's moments and the trainer state (last, so it vouches for the rest). */
+    public void save(double elapsedSeconds) {
+        ModelFolder.save(model, tokenizer, dir);
+        Map<String, Safetensors.Tensor> moments = new LinkedHashMap<>();
+        for (int k = 0; k < params.size(); k++) {
+            Param p = params.get(k);
+            moments.put("m." + p.name, new Safetensors.Tensor(p.shape.clone(), adam.m[k].clone()));
+            moments.put("v." + p.name, new Safetensors.Tensor(p.shape.clone(), adam.v[k].clone()));
+        }
+        Safetensors.write(dir.resolve(OPTIMIZER), moments, Map.of("step", String.valueOf(step)));
+        Map<String, Object> state = new LinkedHashMap<>();
+        state.put("step", step);
+        state.put("adam_step", adam.stepCount());
+        state.put("batcher_state", batcher.state());
+        state.put("dropout_rng_state", model.rng().state());
+        state.put("elapsed_s", elapsedSeconds);
+        state.put("train", cfg.toJson());
+        AtomicFiles.writeString(dir.resolve(STATE), Json.pretty(state));
+    }
+
+    /** Restores the optimizer, data order and generators from a checkpoint in {@link #dir} (the model is loaded by the caller). */
+    public void restore() {
+        Path statePath = dir.resolve(STATE);
+        if (!Files.isRegularFile(statePath)) throw new LlmjException(dir + " is not a checkpoint: it has no " + STATE);
+        Map<String, Object> state;
+        try {
+            state = Json.obj(Json.parse(Files.readString(statePath), statePath.toString()), STATE);
+        } catch (IOException e) {
+            throw new LlmjException("cannot read " + statePath + ": " + AtomicFiles.describe(e));
+        }
+        int savedStep = (int) Json.num(state.get("step"), "step");
+        String optStep = Safetensors.metadata(dir.resolve(OPTIMIZER)).get("step");
+        if (!String.valueOf(savedStep).equals(optStep)) {
+            throw new LlmjException(dir + ": " + OPTIMIZER + " is from step " + optStep + " but " + STATE + " from step " + savedStep
+                    + "; the checkpoint was interrupted while being written");
+        }
+        Map<String, Safetensors.Tensor> moments = Safetensors.read(dir.resolve(OPTIMIZER));
+        for (int k = 0; k < params.size(); k++) {
+            Param p = params.get(k);
+            Safetensors.Tensor m = moments.get("m." + p.name), v = moments.get("v." + p.name);
+            if (m == null || v == null || m.data().length != p.size() || v.data().length != p.size()) {
+                throw new LlmjException(dir.resolve(OPTIMIZER) + " does not match the model (" + p.name + ")");
+            }
+            System.arraycopy(m.data(), 0, adam.m[k], 0, p.size());
+            System.arraycopy(v.data(), 0, adam.v[k], 0, p.size());
+        }
+        adam.setStepCount(Json.num(state.get("adam_step"), "adam_step"));
+        batcher.setState(Json.num(state.get("batcher_state"), "batcher_state"));
+        model.rng().setState(Json.num(state.get("dropout_rng_state"), "dropout_rng_state"));
+        elapsed = ((Number) state.get("elapsed_s")).doubleValue();
+        step = savedStep;
+    }
+
+    /** The training settings saved in a checkpoint's trainer_state.json. */
+    public static TrainConfig savedConfig(Path dir) {
+        Path statePath = dir.resolve(STATE);
+        if (!Files.isRegularFile(statePath)) throw new LlmjException(dir + " is not a checkpoint: it has no " + STATE);
+        try {
+            Map<String, Object> state = Json.obj(Json.parse(Files.readString(statePath), statePath.toString()), STATE);
+            return TrainConfig.fromJson(Json.obj(state.get("train"), "train"));
+        } catch (IOException e) {
+            throw new LlmjException("cannot read " + statePath + ": " + AtomicFiles.describe(e));
+        }
+    }
+}

@@ -94,8 +94,8 @@ public final class Trainer {
                 loss += l / cfg.gradAccum();
                 model.backward();
             }
-            if (cfg.gradAccum() > 1) scaleGrads(1f / cfg.gradAccum());
-            if (cfg.gradClip() > 0) clipGrads(cfg.gradClip());
+            if (cfg.gradAccum() > 1) scaleGrads(params, 1f / cfg.gradAccum());
+            if (cfg.gradClip() > 0) clipGradNorm(params, cfg.gradClip());
             adam.step(lr);
             step++;
             double secs = (System.nanoTime() - start) / 1e9;
@@ -138,17 +138,21 @@ public final class Trainer {
         return (float) (sum / cfg.evalBatches());
     }
 
-    private void scaleGrads(float s) {
+    private static void scaleGrads(List<Param> params, float s) {
         for (Param p : params) for (int i = 0; i < p.grad.length; i++) p.grad[i] *= s;
     }
 
-    /** PyTorch's clip_grad_norm_: scale all gradients by clip / (‖g‖ + 1e-6) when the global norm exceeds clip. */
-    private void clipGrads(float clip) {
+    /**
+     * PyTorch's clip_grad_norm_: scale all gradients by clip / (‖g‖ + 1e-6) when the global norm
+     * exceeds clip; returns the norm before clipping.
+     */
+    public static float clipGradNorm(List<Param> params, float clip) {
         double sq = 0;
         for (Param p : params) for (float g : p.grad) sq += (double) g * g;
         float norm = (float) Math.sqrt(sq);
         float coef = clip / (norm + 1e-6f);
-        if (coef < 1f) scaleGrads(coef);
+        if (coef < 1f) scaleGrads(params, coef);
+        return norm;
     }
 
     private void appendLog(Map<String, Object> rec) {

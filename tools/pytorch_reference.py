@@ -1,0 +1,286 @@
+#!/usr/bin/env python3
+"""PyTorch reference for llmj's GPT: the same model written in torch, used two ways.
+
+  fixtures OUT_DIR     write core/src/test/resources/fixtures/*.safetensors: fixed weights and a
+                       fixed batch for three configurations (gpt2, llama with GQA and RoPE, an llmj
+                       variant with sinusoidal positions and ReLU) with PyTorch's logits, loss,
+                       every parameter's gradient, and the weights after three AdamW steps.
+  train [--steps N]    nanoGPT's CPU Shakespeare-character recipe (the `small` preset) in PyTorch,
+                       printing tokens/s and the validation loss, to compare with `llmj train --preset small`.
+
+Run with Debian's python3-torch:  OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 tools/pytorch_reference.py ...
+Tests never call this script; they read the fixtures it wrote.
+"""
+import json, math, os, struct, sys, time
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Cfg:
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+def rotate_half(x):
+    h = x.shape[-1] // 2
+    return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
+
+
+class Attention(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        hd = c.d_model // c.n_heads
+        self.q = nn.Linear(c.d_model, c.n_heads * hd, bias=c.bias)
+        self.k = nn.Linear(c.d_model, c.n_kv_heads * hd, bias=c.bias)
+        self.v = nn.Linear(c.d_model, c.n_kv_heads * hd, bias=c.bias)
+        self.o = nn.Linear(c.n_heads * hd, c.d_model, bias=c.bias)
+
+    def forward(self, x):
+        c = self.c
+        B, T, _ = x.shape
+        hd = c.d_model // c.n_heads
+        q = self.q(x).view(B, T, c.n_heads, hd).transpose(1, 2)
+        k = self.k(x).view(B, T, c.n_kv_heads, hd).transpose(1, 2)
+        v = self.v(x).view(B, T, c.n_kv_heads, hd).transpose(1, 2)
+        if c.position == "rope":
+            inv = 1.0 / (c.rope_theta ** (torch.arange(0, hd, 2).float() / hd))
+            f = torch.outer(torch.arange(T).float(), inv)
+            emb = torch.cat((f, f), dim=-1)
+            cos, sin = emb.cos(), emb.sin()
+            q = q * cos + rotate_half(q) * sin
+            k = k * cos + rotate_half(k) * sin
+        g = c.n_heads // c.n_kv_heads
+        k = k.repeat_interleave(g, dim=1)
+        v = v.repeat_interleave(g, dim=1)
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(hd)
+        mask = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
+        att = att.masked_fill(mask, float("-inf")).softmax(dim=-1)
+        y = (att @ v).transpose(1, 2).reshape(B, T, c.n_heads * hd)
+        return self.o(y)
+
+
+class Mlp(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        if c.activation == "swiglu":
+            self.gate = nn.Linear(c.d_model, c.hidden_dim, bias=c.bias)
+            self.up = nn.Linear(c.d_model, c.hidden_dim, bias=c.bias)
+            self.down = nn.Linear(c.hidden_dim, c.d_model, bias=c.bias)
+        else:
+            self.fc = nn.Linear(c.d_model, c.hidden_dim, bias=c.bias)
+            self.proj = nn.Linear(c.hidden_dim, c.d_model, bias=c.bias)
+
+    def forward(self, x):
+        a = self.c.activation
+        if a == "swiglu":
+            return self.down(F.silu(self.gate(x)) * self.up(x))
+        h = self.fc(x)
+        h = F.gelu(h, approximate="tanh") if a == "gelu" else F.relu(h) if a == "relu" else F.silu(h)
+        return self.proj(h)
+
+
+def make_norm(c):
+    if c.norm == "rmsnorm":
+        return RmsNorm(c.d_model, c.norm_eps)
+    return nn.LayerNorm(c.d_model, eps=c.norm_eps)
+
+
+class RmsNorm(nn.Module):
+    def __init__(self, d, eps):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d))
+        self.eps = eps
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.norm1, self.attn, self.norm2, self.mlp = make_norm(c), Attention(c), make_norm(c), Mlp(c)
+
+    def forward(self, x):
+        x = x + self.attn(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class GPT(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        self.tokens = nn.Embedding(c.vocab_size, c.d_model)
+        if c.position == "learned":
+            self.positions = nn.Embedding(c.context_length, c.d_model)
+        self.layers = nn.ModuleList([Block(c) for _ in range(c.n_layers)])
+        self.final_norm = make_norm(c)
+        if not c.tied_head:
+            self.head = nn.Linear(c.d_model, c.vocab_size, bias=False)
+
+    def forward(self, ids):
+        c = self.c
+        B, T = ids.shape
+        h = self.tokens(ids)
+        if c.position == "learned":
+            h = h + self.positions(torch.arange(T))
+        elif c.position == "sinusoidal":
+            pos = torch.arange(T, dtype=torch.float64).unsqueeze(1)
+            i = torch.arange(0, c.d_model, 2, dtype=torch.float64)
+            ang = pos / torch.pow(10000.0, i / c.d_model)
+            pe = torch.zeros(T, c.d_model, dtype=torch.float64)
+            pe[:, 0::2], pe[:, 1::2] = torch.sin(ang), torch.cos(ang)
+            h = h + pe.float()
+        for b in self.layers:
+            h = b(h)
+        h = self.final_norm(h)
+        w = self.tokens.weight if c.tied_head else self.head.weight
+        return h @ w.t()
+
+
+def llmj_names(model):
+    """Map torch parameter names to llmj's (layers.0.norm1.weight, tokens.weight, …)."""
+    return {n: n for n, _ in model.named_parameters()}
+
+
+def write_safetensors(path, tensors, metadata):
+    header, offset, blobs = {"__metadata__": metadata}, 0, []
+    for name, t in tensors.items():
+        data = t.detach().contiguous().float().numpy().tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+        blobs.append(data)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+
+
+VARIANTS = {
+    "gpt2": dict(family="gpt2", vocab_size=13, context_length=16, d_model=16, n_layers=2, n_heads=4, n_kv_heads=4, hidden_dim=64,
+                 position="learned", norm="layernorm", activation="gelu", bias=True, tied_head=True, norm_eps=1e-5, rope_theta=10000.0),
+    "llama": dict(family="llama", vocab_size=13, context_length=16, d_model=16, n_layers=2, n_heads=4, n_kv_heads=2, hidden_dim=40,
+                  position="rope", norm="rmsnorm", activation="swiglu", bias=False, tied_head=False, norm_eps=1e-5, rope_theta=10000.0),
+    "llmj-sinusoidal-relu": dict(family="llmj", vocab_size=13, context_length=16, d_model=16, n_layers=2, n_heads=2, n_kv_heads=2,
+                                 hidden_dim=48, position="sinusoidal", norm="layernorm", activation="relu", bias=True, tied_head=False,
+                                 norm_eps=1e-5, rope_theta=10000.0),
+}
+STEPS, LR, WD, BETAS, EPS, CLIP = 3, 1e-2, 0.1, (0.9, 0.95), 1e-8, 1.0
+
+
+def fixtures(out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    for name, kw in VARIANTS.items():
+        torch.manual_seed(1234)
+        c = Cfg(**kw)
+        model = GPT(c)
+        with torch.no_grad():  # every parameter random, biases and gains included
+            for p in model.parameters():
+                p.copy_(torch.randn_like(p) * (0.3 if p.dim() > 1 else 0.1) + (1.0 if p.dim() == 1 and p.shape[0] == c.d_model else 0.0))
+        B, T = 2, 8
+        ids = torch.randint(0, c.vocab_size, (B, T))
+        labels = torch.randint(0, c.vocab_size, (B, T))
+        labels[0, 3] = -100
+        tensors = {"input_ids": ids.float(), "labels": labels.float()}
+        for n, p in model.named_parameters():
+            tensors["init." + n] = p.detach().clone()
+        logits = model(ids)
+        loss = F.cross_entropy(logits.view(-1, c.vocab_size), labels.view(-1), ignore_index=-100)
+        loss.backward()
+        tensors["logits"] = logits.detach().view(B * T, c.vocab_size)
+        tensors["loss"] = loss.detach().view(1)
+        for n, p in model.named_parameters():
+            tensors["grad." + n] = p.grad.detach().clone()
+        decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and not n.startswith(("tokens.", "positions."))]
+        rest = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and not n.startswith(("tokens.", "positions.")))]
+        opt = torch.optim.AdamW([{"params": decay, "weight_decay": WD}, {"params": rest, "weight_decay": 0.0}], lr=LR, betas=BETAS, eps=EPS)
+        model.zero_grad()
+        for _ in range(STEPS):
+            opt.zero_grad()
+            logits = model(ids)
+            loss = F.cross_entropy(logits.view(-1, c.vocab_size), labels.view(-1), ignore_index=-100)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP)
+            opt.step()
+        for n, p in model.named_parameters():
+            tensors["step3." + n] = p.detach().clone()
+        meta = {"config": json.dumps(kw), "steps": str(STEPS), "lr": str(LR), "weight_decay": str(WD), "beta1": str(BETAS[0]),
+                "beta2": str(BETAS[1]), "eps": str(EPS), "grad_clip": str(CLIP), "torch": torch.__version__}
+        path = os.path.join(out_dir, name + ".safetensors")
+        write_safetensors(path, tensors, meta)
+        print(f"wrote {path}: loss {loss.item():.6f}")
+
+
+def train(argv):
+    steps = int(argv[argv.index("--steps") + 1]) if "--steps" in argv else 2000
+    threads = int(argv[argv.index("--threads") + 1]) if "--threads" in argv else 2
+    torch.set_num_threads(threads)
+    torch.manual_seed(1337)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    text = open(os.path.join(root, "data", "tinyshakespeare.txt"), encoding="utf-8").read()
+    chars = sorted(set(text))
+    stoi = {ch: i for i, ch in enumerate(chars)}
+    data = torch.tensor([stoi[ch] for ch in text], dtype=torch.long)
+    n = len(data) - int(len(data) * 0.1)
+    tr, va = data[:n], data[n:]
+    c = Cfg(**dict(VARIANTS["gpt2"], vocab_size=len(chars), context_length=64, d_model=128, n_layers=4, n_heads=4, n_kv_heads=4, hidden_dim=512))
+    model = GPT(c)
+    for pn, p in model.named_parameters():
+        if p.dim() >= 2:
+            std = 0.02 / math.sqrt(2 * c.n_layers) if pn.endswith((".o.weight", ".proj.weight")) else 0.02
+            torch.nn.init.normal_(p, 0.0, std)
+    B, T = 12, 64
+    decay = [p for n_, p in model.named_parameters() if p.dim() >= 2 and not n_.startswith(("tokens.", "positions."))]
+    rest = [p for n_, p in model.named_parameters() if not (p.dim() >= 2 and not n_.startswith(("tokens.", "positions.")))]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}], lr=1e-3, betas=(0.9, 0.99))
+
+    def lr_at(it, warmup=100, lr=1e-3, min_lr=1e-4, decay_steps=steps):
+        if it < warmup:
+            return lr * (it + 1) / (warmup + 1)
+        if it > decay_steps:
+            return min_lr
+        r = (it - warmup) / max(1, decay_steps - warmup)
+        return min_lr + 0.5 * (1 + math.cos(math.pi * r)) * (lr - min_lr)
+
+    def batch(d):
+        ix = torch.randint(len(d) - T, (B,))
+        return torch.stack([d[i:i + T] for i in ix]), torch.stack([d[i + 1:i + 1 + T] for i in ix])
+
+    @torch.no_grad()
+    def estimate(d, iters=20):
+        model.eval()
+        s = sum(F.cross_entropy(model(x).view(-1, c.vocab_size), y.view(-1)).item() for x, y in (batch(d) for _ in range(iters)))
+        model.train()
+        return s / iters
+
+    t0 = time.time()
+    train_time = 0.0
+    for it in range(steps):
+        for g in opt.param_groups:
+            g["lr"] = lr_at(it)
+        s = time.time()
+        x, y = batch(tr)
+        loss = F.cross_entropy(model(x).view(-1, c.vocab_size), y.view(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        train_time += time.time() - s
+        if (it + 1) % 250 == 0 or it + 1 == steps:
+            print(f"step {it + 1}: train {estimate(tr):.4f} val {estimate(va):.4f}  {(it + 1) * B * T / train_time:,.0f} tok/s (training steps only)", flush=True)
+    print(f"done: {steps} steps in {time.time() - t0:.1f} s wall, {steps * B * T / train_time:,.0f} tokens/s in training steps, {threads} threads")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 3 and sys.argv[1] == "fixtures":
+        fixtures(sys.argv[2])
+    elif len(sys.argv) >= 2 and sys.argv[1] == "train":
+        train(sys.argv[2:])
+    else:
+        print(__doc__)
+        sys.exit(2)

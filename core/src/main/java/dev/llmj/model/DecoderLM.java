@@ -66,9 +66,9 @@ public final class DecoderLM {
         float[] pe = new float[maxTime * d];
         for (int t = 0; t < maxTime; t++) {
             for (int i = 0; i < d / 2; i++) {
-                double angle = t / Math.pow(10000.0, (2.0 * i) / d);
-                pe[t * d + 2 * i] = (float) Math.sin(angle);
-                pe[t * d + 2 * i + 1] = (float) Math.cos(angle);
+                double angle = t / StrictMath.pow(10000.0, (2.0 * i) / d);
+                pe[t * d + 2 * i] = (float) StrictMath.sin(angle);
+                pe[t * d + 2 * i + 1] = (float) StrictMath.cos(angle);
             }
         }
         return pe;

@@ -1,7 +1,6 @@
 package dev.llmj.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -13,7 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  *             dW += dYᵀ · X        [O, I] = [R, O]ᵀ · [R, I]
  * </pre>
  * Each output element is summed by one thread in a fixed order (vector lanes, then the lanes
- * reduced in order), so results do not depend on the thread count. Scalar references for every
+ * added in lane order), so results depend neither on the thread count nor on whether the JIT has
+ * compiled the loop yet. Scalar references for every
  * kernel live in the tests.
  */
 public final class Kernels {
@@ -29,8 +29,18 @@ public final class Kernels {
         for (int bound = S.loopBound(n); i < bound; i += L) {
             acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sum(acc);
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
+        return s;
+    }
+
+    /**
+     * The lanes added in lane order. reduceLanes(ADD) may add them in another order once the JIT
+     * compiles it (a tree), which would change the last bits between a cold and a warm run.
+     */
+    static float sum(FloatVector v) {
+        float s = 0f;
+        for (int k = 0; k < L; k++) s += v.lane(k);
         return s;
     }
 
@@ -61,8 +71,7 @@ public final class Kernels {
                         a2 = FloatVector.fromArray(S, x, x2 + i).fma(wv, a2);
                         a3 = FloatVector.fromArray(S, x, x3 + i).fma(wv, a3);
                     }
-                    float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-                    float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+                    float s0 = sum(a0), s1 = sum(a1), s2 = sum(a2), s3 = sum(a3);
                     for (; i < in; i++) {
                         float wi = w[wo + i];
                         s0 += x[x0 + i] * wi;

@@ -54,6 +54,6 @@ public final class Rng {
     public double nextGaussian() {
         double u1 = 1.0 - nextDouble(); // (0, 1]: log stays finite
         double u2 = nextDouble();
-        return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+        return Math.sqrt(-2 * StrictMath.log(u1)) * StrictMath.cos(2 * Math.PI * u2);
     }
 }

@@ -44,7 +44,7 @@ public final class AdamW {
     /** One update of every parameter from its accumulated gradient. */
     public void step(float lr) {
         step++;
-        double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
+        double bc1 = 1 - StrictMath.pow(beta1, step), bc2 = 1 - StrictMath.pow(beta2, step);
         float stepSize = (float) (lr / bc1), bc2Sqrt = (float) Math.sqrt(bc2);
         for (int k = 0; k < params.size(); k++) {
             Param p = params.get(k);

@@ -9,7 +9,7 @@ public record LrSchedule(float maxLr, float minLr, int warmup, int decaySteps) {
         if (step < warmup) return maxLr * (step + 1) / (warmup + 1);
         if (step > decaySteps) return minLr;
         double ratio = (step - warmup) / (double) Math.max(1, decaySteps - warmup);
-        double coeff = 0.5 * (1 + Math.cos(Math.PI * ratio));
+        double coeff = 0.5 * (1 + StrictMath.cos(Math.PI * ratio));
         return (float) (minLr + coeff * (maxLr - minLr));
     }
 }

@@ -1,0 +1,113 @@
+package dev.llmj.train;
+
+import dev.llmj.LlmjException;
+import dev.llmj.TestData;
+import dev.llmj.data.TokenFile;
+import dev.llmj.io.Json;
+import dev.llmj.io.ModelFolder;
+import dev.llmj.model.DecoderLM;
+import dev.llmj.model.ModelConfig;
+import dev.llmj.nn.Param;
+import dev.llmj.tokenizer.CharTokenizer;
+import dev.llmj.tokenizer.Tokenizer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TrainerTest {
+    @TempDir
+    Path dir;
+
+    static final String TEXT = TestData.shakespeare().substring(0, 60_000);
+
+    private TokenFile.Slice[] data(Tokenizer tok) {
+        Path f = dir.resolve("data.tokens");
+        TokenFile.write(f, tok, List.of(TEXT), 0);
+        return TokenFile.open(f).split(0.1);
+    }
+
+    private static TrainConfig config(int steps, float dropoutUnused) {
+        return new TrainConfig(steps, 4, 16, 2, 3e-3f, 3e-4f, 2, steps, 0.1f, 0.9f, 0.99f, 1e-8f, 1.0f, 3, 2, 4, 42, 0.1);
+    }
+
+    private static ModelConfig model(Tokenizer tok) {
+        return ModelConfig.gpt2(tok.vocabSize(), 16, 16, 2, 2, 0.1f); // dropout on: its generator must resume too
+    }
+
+    @Test
+    void aResumedRunEndsWithTheSameWeightsBitForBit() {
+        Tokenizer tok = CharTokenizer.build(TEXT, List.of());
+        TokenFile.Slice[] split = data(tok);
+
+        Path straight = dir.resolve("straight");
+        DecoderLM a = new DecoderLM(model(tok), 7);
+        new Trainer(a, tok, config(10, 0), split[0], split[1], straight).run(new Trainer.Listener() {});
+
+        Path interrupted = dir.resolve("interrupted");
+        DecoderLM b = new DecoderLM(model(tok), 7);
+        class Killed extends RuntimeException {}
+        assertThrows(Killed.class, () -> new Trainer(b, tok, config(10, 0), split[0], split[1], interrupted).run(new Trainer.Listener() {
+            @Override
+            public void checkpoint(int step, Path d) {
+                if (step == 4) throw new Killed(); // the process dies right after its step-4 checkpoint
+            }
+        }));
+        // a new process: everything comes back from the folder
+        DecoderLM c = ModelFolder.load(interrupted).model();
+        Trainer resumed = new Trainer(c, tok, Trainer.savedConfig(interrupted), split[0], split[1], interrupted);
+        resumed.restore();
+        assertEquals(4, resumed.step());
+        resumed.run(new Trainer.Listener() {});
+
+        List<Param> pa = a.params(), pc = c.params();
+        for (int i = 0; i < pa.size(); i++) assertArrayEquals(pa.get(i).value, pc.get(i).value, pa.get(i).name);
+    }
+
+    @Test
+    void trainingLowersTheLossAndWritesTheLogAndFolder() throws Exception {
+        Tokenizer tok = CharTokenizer.build(TEXT, List.of());
+        TokenFile.Slice[] split = data(tok);
+        DecoderLM m = new DecoderLM(model(tok), 1);
+        Path out = dir.resolve("m");
+        Trainer t = new Trainer(m, tok, config(30, 0), split[0], split[1], out);
+        float before = t.evaluate(split[1], 2);
+        Map<String, Object> last = t.run(new Trainer.Listener() {});
+        assertTrue((Double) last.get("val_loss") < before - 0.3, "val loss falls from " + before + " to " + last.get("val_loss"));
+        List<String> lines = Files.readAllLines(out.resolve(Trainer.LOG));
+        assertEquals(10, lines.size(), "an evaluation every 3 steps");
+        Map<String, Object> rec = Json.obj(Json.parse(lines.get(9), "log"), "log");
+        assertEquals(List.of("step", "train_loss", "val_loss", "lr", "tokens_per_sec", "elapsed_s"), List.copyOf(rec.keySet()));
+        for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "generation_config.json", "optimizer.safetensors", "trainer_state.json")) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f);
+        }
+        // the folder loads back to the same function
+        DecoderLM back = ModelFolder.load(out).model();
+        int[] ids = tok.encode("ROMEO:\nWhat");
+        assertArrayEquals(m.forward(ids, 1, ids.length, false).clone(), back.forward(ids, 1, ids.length, false));
+    }
+
+    @Test
+    void aNaNLossStopsWithAClearMessageAndKeepsTheCheckpoint() throws Exception {
+        Tokenizer tok = CharTokenizer.build(TEXT, List.of());
+        TokenFile.Slice[] split = data(tok);
+        DecoderLM m = new DecoderLM(model(tok), 1);
+        Path out = dir.resolve("nan");
+        new Trainer(m, tok, config(4, 0), split[0], split[1], out).run(new Trainer.Listener() {});
+        byte[] good = Files.readAllBytes(out.resolve("model.safetensors"));
+        m.params().get(0).value[0] = Float.NaN; // poison the embedding: the next loss is NaN
+        TrainConfig more = config(8, 0);
+        Trainer t = new Trainer(m, tok, more, split[0], split[1], out);
+        LlmjException e = assertThrows(LlmjException.class, () -> t.run(new Trainer.Listener() {}));
+        assertTrue(e.getMessage().contains("NaN") && e.getMessage().contains("intact"), e.getMessage());
+        assertArrayEquals(good, Files.readAllBytes(out.resolve("model.safetensors")));
+    }
+}

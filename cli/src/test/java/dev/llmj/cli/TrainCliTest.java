@@ -1,0 +1,73 @@
+package dev.llmj.cli;
+
+import dev.llmj.io.Json;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** llmj train and llmj eval as a user runs them, and their bad-input paths. */
+class TrainCliTest {
+    @TempDir
+    Path dir;
+
+    private Path corpus() throws Exception {
+        Path c = dir.resolve("corpus.txt");
+        Files.writeString(c, Files.readString(CliTestData.shakespeare()).substring(0, 40_000));
+        return c;
+    }
+
+    @Test
+    void trainThenEvaluateThenResume() throws Exception {
+        Path c = corpus(), out = dir.resolve("m");
+        CliTest.Result r = CliTest.run("train", "--data", c.toString(), "--out", out.toString(), "--steps", "12", "--eval-interval", "6",
+                "--checkpoint-interval", "6", "--batch-size", "4", "--context-length", "32", "--threads", "1");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("model: gpt2, 2 layers, 4 heads, d=64, context 32"), r.out());
+        assertTrue(r.out().contains("step    12  train loss"), r.out());
+        assertTrue(r.out().contains("sample (temperature 0.8):"), r.out());
+        assertEquals(2, Files.readAllLines(out.resolve("train-log.jsonl")).size());
+
+        CliTest.Result e = CliTest.run("eval", "--model", out.toString(), "--data", c.toString(), "--json");
+        assertEquals(0, e.status(), e.err());
+        Map<String, Object> m = Json.obj(Json.parse(e.out(), "eval"), "eval");
+        assertEquals(39_999L, m.get("tokens"));
+        double loss = (Double) m.get("loss");
+        assertTrue(loss > 1 && loss < Math.log(65) + 0.5, "a barely trained char model: " + loss);
+        assertEquals(Math.exp(loss), (Double) m.get("perplexity"), 1e-9);
+        Path tiny = dir.resolve("short.txt");
+        Files.writeString(tiny, "To be");
+        Map<String, Object> s = Json.obj(Json.parse(CliTest.run("eval", "--model", out.toString(), "--data", tiny.toString(), "--json").out(), "e"), "e");
+        assertEquals(4L, s.get("tokens"), "a file shorter than the context is one window; no tokens are added");
+
+        CliTest.Result again = CliTest.run("train", "--data", c.toString(), "--out", out.toString(), "--steps", "12");
+        again.isOneLineError("already holds a model");
+        CliTest.Result more = CliTest.run("train", "--data", c.toString(), "--resume", out.toString(), "--steps", "14", "--no-sample");
+        assertEquals(0, more.status(), more.err());
+        assertTrue(more.out().contains("steps 13–14"), more.out());
+        assertEquals(3, Files.readAllLines(out.resolve("train-log.jsonl")).size());
+    }
+
+    @Test
+    void badSettingsAndDataAreOneLine() throws Exception {
+        Path c = corpus(), out = dir.resolve("bad");
+        CliTest.run("train", "--data", c.toString(), "--out", out.toString(), "--heads", "5").isOneLineError("--heads 5 does not divide --d-model 64");
+        CliTest.run("train", "--data", c.toString(), "--out", out.toString(), "--family", "llama", "--kv-heads", "3")
+                .isOneLineError("--kv-heads 3 does not divide --heads 4");
+        CliTest.run("train", "--data", c.toString(), "--out", out.toString(), "--lr", "-1").isOneLineError("--lr");
+        CliTest.run("train", "--data", c.toString(), "--out", out.toString(), "--dropout", "1.5").isOneLineError("--dropout");
+        CliTest.run("train", "--data", c.toString(), "--out", out.toString(), "--preset", "huge").isOneLineError("unknown --preset");
+        CliTest.run("train", "--data", c.toString(), "--out", out.toString(), "--family", "gpt2", "--norm", "rmsnorm")
+                .isOneLineError("fixed by the gpt2 family");
+        Path small = dir.resolve("small.txt");
+        Files.writeString(small, "To be, or not to be, that is the question.");
+        CliTest.run("train", "--data", small.toString(), "--out", out.toString()).isOneLineError("too few");
+        CliTest.run("eval", "--model", dir.resolve("none").toString(), "--data", c.toString()).isOneLineError("does not exist");
+        assertTrue(!Files.exists(out.resolve("config.json")), "nothing written by failed runs");
+    }
+}

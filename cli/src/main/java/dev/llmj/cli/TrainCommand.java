@@ -42,42 +42,42 @@ final class TrainCommand implements Callable<Integer> {
     Path data;
     @Option(names = "--out", paramLabel = "DIR", description = "Model folder to write (default: out/PRESET).")
     Path out;
-    @Option(names = "--preset", defaultValue = "tiny", description = "tiny, small or gpt2-124m. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--preset", paramLabel = "NAME", defaultValue = "tiny", description = "tiny, small or gpt2-124m. Default: ${DEFAULT-VALUE}.")
     String preset;
-    @Option(names = "--family", description = "gpt2 (default), llama, or llmj (then set --position, --norm, --activation…).")
+    @Option(names = "--family", paramLabel = "NAME", description = "gpt2 (default), llama, or llmj (then set --position, --norm, --activation…).")
     String family;
     @Option(names = "--tokenizer", paramLabel = "KIND|FILE", description = "char (default), word, bpe, or a tokenizer.json to use as it is.")
     String tokenizer;
-    @Option(names = "--vocab-size", description = "BPE vocabulary size when --tokenizer bpe (default 4096).") Integer vocabSize;
-    @Option(names = "--steps") Integer steps;
-    @Option(names = "--seed", defaultValue = "1337") long seed;
-    @Option(names = "--threads", description = "Worker threads (default: all cores).") Integer threads;
-    @Option(names = "--batch-size") Integer batchSize;
-    @Option(names = "--context-length") Integer contextLength;
-    @Option(names = "--d-model") Integer dModel;
-    @Option(names = "--layers") Integer layers;
-    @Option(names = "--heads") Integer heads;
-    @Option(names = "--kv-heads", description = "Key/value heads for grouped-query attention (llama, llmj).") Integer kvHeads;
-    @Option(names = "--hidden-dim", description = "MLP width (default 4·d; llama: 8/3·d rounded).") Integer hiddenDim;
-    @Option(names = "--position", description = "llmj family: learned, sinusoidal or rope.") String position;
-    @Option(names = "--norm", description = "llmj family: layernorm or rmsnorm.") String norm;
-    @Option(names = "--activation", description = "llmj family: gelu, relu, silu or swiglu.") String activation;
+    @Option(names = "--vocab-size", paramLabel = "N", description = "BPE vocabulary size when --tokenizer bpe (default 4096).") Integer vocabSize;
+    @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps in all (default: the preset's; with --resume, raises the total).") Integer steps;
+    @Option(names = "--seed", paramLabel = "S", description = "One seed for initialisation, data order and dropout. Default: ${DEFAULT-VALUE}.", defaultValue = "1337") long seed;
+    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).") Integer threads;
+    @Option(names = "--batch-size", paramLabel = "B", description = "Windows per micro-batch (default: the preset's).") Integer batchSize;
+    @Option(names = "--context-length", paramLabel = "T", description = "Tokens per window, and the model's context (default: the preset's).") Integer contextLength;
+    @Option(names = "--d-model", paramLabel = "D", description = "Width of the residual stream (default: the preset's).") Integer dModel;
+    @Option(names = "--layers", paramLabel = "N", description = "Transformer blocks (default: the preset's).") Integer layers;
+    @Option(names = "--heads", paramLabel = "N", description = "Attention heads; must divide --d-model (default: the preset's).") Integer heads;
+    @Option(names = "--kv-heads", paramLabel = "N", description = "Key/value heads for grouped-query attention (llama, llmj).") Integer kvHeads;
+    @Option(names = "--hidden-dim", paramLabel = "N", description = "MLP width (default 4·d; llama: 8/3·d rounded).") Integer hiddenDim;
+    @Option(names = "--position", paramLabel = "KIND", description = "llmj family: learned, sinusoidal or rope.") String position;
+    @Option(names = "--norm", paramLabel = "KIND", description = "llmj family: layernorm or rmsnorm.") String norm;
+    @Option(names = "--activation", paramLabel = "KIND", description = "llmj family: gelu, relu, silu or swiglu.") String activation;
     @Option(names = "--bias", negatable = true, description = "llmj family: biases in linear layers.") Boolean bias;
     @Option(names = "--tied-head", negatable = true, description = "llmj family: the LM head shares the token embedding.") Boolean tiedHead;
-    @Option(names = "--dropout") Float dropout;
-    @Option(names = "--lr") Float lr;
-    @Option(names = "--min-lr") Float minLr;
-    @Option(names = "--warmup") Integer warmup;
-    @Option(names = "--decay-steps", description = "Step at which the cosine decay reaches --min-lr (default: --steps).") Integer decaySteps;
-    @Option(names = "--weight-decay") Float weightDecay;
-    @Option(names = "--beta1") Float beta1;
-    @Option(names = "--beta2") Float beta2;
-    @Option(names = "--grad-clip", description = "Clip the global gradient norm to this (0: off).") Float gradClip;
-    @Option(names = "--grad-accum", description = "Micro-batches per optimizer step.") Integer gradAccum;
-    @Option(names = "--eval-interval") Integer evalInterval;
-    @Option(names = "--eval-batches") Integer evalBatches;
-    @Option(names = "--checkpoint-interval") Integer checkpointInterval;
-    @Option(names = "--val-fraction", defaultValue = "0.1", description = "The last part of the corpus kept for validation. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--dropout", paramLabel = "P", description = "Dropout on embeddings and residual branches, in [0, 1) (default 0).") Float dropout;
+    @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate (default: the preset's).") Float lr;
+    @Option(names = "--min-lr", paramLabel = "LR", description = "Learning rate at the end of the cosine decay (default: the preset's).") Float minLr;
+    @Option(names = "--warmup", paramLabel = "N", description = "Linear warm-up steps (default: the preset's, at most a tenth of --steps).") Integer warmup;
+    @Option(names = "--decay-steps", paramLabel = "N", description = "Step at which the cosine decay reaches --min-lr (default: --steps).") Integer decaySteps;
+    @Option(names = "--weight-decay", paramLabel = "W", description = "AdamW weight decay on matrices (not on norms, biases, embeddings). Default 0.1.") Float weightDecay;
+    @Option(names = "--beta1", paramLabel = "B1", description = "AdamW β1. Default 0.9.") Float beta1;
+    @Option(names = "--beta2", paramLabel = "B2", description = "AdamW β2 (default: the preset's, 0.99 for tiny and small).") Float beta2;
+    @Option(names = "--grad-clip", paramLabel = "X", description = "Clip the global gradient norm to X (0: off). Default 1.0.") Float gradClip;
+    @Option(names = "--grad-accum", paramLabel = "N", description = "Micro-batches whose gradients are summed per optimizer step. Default 1.") Integer gradAccum;
+    @Option(names = "--eval-interval", paramLabel = "N", description = "Estimate train and validation loss every N steps (default: the preset's).") Integer evalInterval;
+    @Option(names = "--eval-batches", paramLabel = "N", description = "Batches per loss estimate (default: the preset's).") Integer evalBatches;
+    @Option(names = "--checkpoint-interval", paramLabel = "N", description = "Write a checkpoint every N steps, and always at the end (default: a quarter of --steps).") Integer checkpointInterval;
+    @Option(names = "--val-fraction", paramLabel = "F", defaultValue = "0.1", description = "The last part of the corpus kept for validation. Default: ${DEFAULT-VALUE}.")
     double valFraction;
     @Option(names = "--resume", paramLabel = "DIR", description = "Continue the checkpoint in DIR exactly where it stopped (--steps may raise the total).")
     Path resume;

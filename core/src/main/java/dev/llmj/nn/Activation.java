@@ -1,11 +1,6 @@
 package dev.llmj.nn;
 
-/**
- * The MLP's non-linearity. SWIGLU is the gated form silu(x·Wgate)·(x·Wup) that Llama uses.
- * Transcendentals go through StrictMath everywhere in llmj's numerics: Math.exp and Math.tanh may
- * give different last bits before and after the JIT compiles them, which would break bit-exact
- * resumption and thread-count independence.
- */
+/** The MLP's non-linearity. SWIGLU is the gated form silu(x·Wgate)·(x·Wup) that Llama uses. */
 public enum Activation {
     GELU, RELU, SILU, SWIGLU;
 
@@ -14,9 +9,9 @@ public enum Activation {
     /** f(x); GELU is the tanh form GPT-2 uses. SWIGLU's gate is SILU. */
     public float apply(float x) {
         return switch (this) {
-            case GELU -> 0.5f * x * (1f + (float) StrictMath.tanh(SQRT_2_OVER_PI * (x + 0.044715f * x * x * x)));
+            case GELU -> 0.5f * x * (1f + (float) Math.tanh(SQRT_2_OVER_PI * (x + 0.044715f * x * x * x)));
             case RELU -> x > 0 ? x : 0f;
-            case SILU, SWIGLU -> x / (1f + (float) StrictMath.exp(-x));
+            case SILU, SWIGLU -> x / (1f + (float) Math.exp(-x));
         };
     }
 
@@ -25,12 +20,12 @@ public enum Activation {
         return switch (this) {
             case GELU -> {
                 float u = SQRT_2_OVER_PI * (x + 0.044715f * x * x * x);
-                float t = (float) StrictMath.tanh(u);
+                float t = (float) Math.tanh(u);
                 yield 0.5f * (1f + t) + 0.5f * x * (1f - t * t) * SQRT_2_OVER_PI * (1f + 3f * 0.044715f * x * x);
             }
             case RELU -> x > 0 ? 1f : 0f;
             case SILU, SWIGLU -> {
-                float s = 1f / (1f + (float) StrictMath.exp(-x));
+                float s = 1f / (1f + (float) Math.exp(-x));
                 yield s * (1f + x * (1f - s));
             }
         };

@@ -73,7 +73,7 @@ public final class Attention {
                     }
                     float sum = 0f;
                     for (int s = 0; s <= t; s++) {
-                        float e = (float) StrictMath.exp(probs[po + s] - max);
+                        float e = (float) Math.exp(probs[po + s] - max);
                         probs[po + s] = e;
                         sum += e;
                     }

@@ -36,13 +36,13 @@ public final class CrossEntropy {
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j < vocab; j++) max = Math.max(max, logits[o + j]);
                 double sum = 0;
-                for (int j = 0; j < vocab; j++) sum += StrictMath.exp(logits[o + j] - max);
+                for (int j = 0; j < vocab; j++) sum += Math.exp(logits[o + j] - max);
                 int y = labels[r];
                 if (y != IGNORE) losses[r] = StrictMath.log(sum) - (logits[o + y] - max);
                 if (dlogits != null) {
                     float isum = (float) (1.0 / sum);
                     for (int j = 0; j < vocab; j++) {
-                        dlogits[o + j] = y == IGNORE ? 0f : (float) StrictMath.exp(logits[o + j] - max) * isum * inv;
+                        dlogits[o + j] = y == IGNORE ? 0f : (float) Math.exp(logits[o + j] - max) * isum * inv;
                     }
                     if (y != IGNORE) dlogits[o + y] -= inv;
                 }

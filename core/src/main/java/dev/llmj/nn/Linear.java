@@ -12,6 +12,7 @@ public final class Linear {
     public final Param bias;     // [out] or null
     private float[] x;           // [R, in] — the input of the last forward (not a copy)
     private float[] y, dx;       // [R, out], [R, in]
+    private float[] wt;          // [in, out] — W transposed for the forward kernel
     private int rows;
 
     public Linear(String name, int in, int out, boolean bias) {
@@ -39,8 +40,9 @@ public final class Linear {
             dx = new float[rows * in];
             this.rows = rows;
         }
+        if (wt == null) wt = new float[in * out];
         this.x = x;
-        Kernels.matmulForward(y, x, weight.value, bias == null ? null : bias.value, rows, in, out);
+        Kernels.matmulForward(y, x, weight.value, bias == null ? null : bias.value, rows, in, out, wt);
         return y;
     }
 

@@ -54,42 +54,32 @@ public final class Kernels {
         for (; i < n; i++) y[yo + i] += alpha * x[xo + i];
     }
 
-    /** Y[R, O] = X[R, I] · W[O, I]ᵀ (+ b[O] if b is not null). Y is overwritten. */
-    public static void matmulForward(float[] y, float[] x, float[] w, float[] b, int rows, int in, int out) {
+    /**
+     * Y[R, O] = X[R, I] · W[O, I]ᵀ (+ b[O] if b is not null). Y is overwritten. W is first copied
+     * transposed into {@code wt} [I, O] (a 1/R share of the work), so every output row is built
+     * from contiguous multiply-adds, y_r += x[r, i] · Wᵀ_i, with no horizontal sums.
+     */
+    public static void matmulForward(float[] y, float[] x, float[] w, float[] b, int rows, int in, int out, float[] wt) {
+        transpose(w, wt, out, in);
         Parallel.forRange(rows, Math.max(1, 16384 / Math.max(1, out)), (r0, r1) -> {
-            int r = r0;
-            for (; r + 4 <= r1; r += 4) { // four rows share each weight row's loads
-                int x0 = r * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
-                for (int o = 0; o < out; o++) {
-                    int wo = o * in;
-                    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-                    int i = 0;
-                    for (int bound = S.loopBound(in); i < bound; i += L) {
-                        FloatVector wv = FloatVector.fromArray(S, w, wo + i);
-                        a0 = FloatVector.fromArray(S, x, x0 + i).fma(wv, a0);
-                        a1 = FloatVector.fromArray(S, x, x1 + i).fma(wv, a1);
-                        a2 = FloatVector.fromArray(S, x, x2 + i).fma(wv, a2);
-                        a3 = FloatVector.fromArray(S, x, x3 + i).fma(wv, a3);
-                    }
-                    float s0 = sum(a0), s1 = sum(a1), s2 = sum(a2), s3 = sum(a3);
-                    for (; i < in; i++) {
-                        float wi = w[wo + i];
-                        s0 += x[x0 + i] * wi;
-                        s1 += x[x1 + i] * wi;
-                        s2 += x[x2 + i] * wi;
-                        s3 += x[x3 + i] * wi;
-                    }
-                    float bo = b == null ? 0f : b[o];
-                    y[r * out + o] = s0 + bo;
-                    y[(r + 1) * out + o] = s1 + bo;
-                    y[(r + 2) * out + o] = s2 + bo;
-                    y[(r + 3) * out + o] = s3 + bo;
+            for (int r = r0; r < r1; r++) {
+                int yo = r * out, xo = r * in;
+                if (b != null) System.arraycopy(b, 0, y, yo, out);
+                else java.util.Arrays.fill(y, yo, yo + out, 0f);
+                for (int i = 0; i < in; i++) {
+                    float xi = x[xo + i];
+                    if (xi != 0f) axpy(xi, wt, i * out, y, yo, out);
                 }
             }
-            for (; r < r1; r++) {
-                for (int o = 0; o < out; o++) y[r * out + o] = dot(x, r * in, w, o * in, in) + (b == null ? 0f : b[o]);
-            }
         });
+    }
+
+    /** dst[C, R] = src[R, C]ᵀ. */
+    public static void transpose(float[] src, float[] dst, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            int so = r * cols;
+            for (int c = 0; c < cols; c++) dst[c * rows + r] = src[so + c];
+        }
     }
 
     /** dX[R, I] += dY[R, O] · W[O, I]. */

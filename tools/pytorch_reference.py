@@ -5,7 +5,8 @@
                        fixed batch for three configurations (gpt2, llama with GQA and RoPE, an llmj
                        variant with sinusoidal positions and ReLU) with PyTorch's logits, loss,
                        every parameter's gradient, and the weights after three AdamW steps.
-  train [--steps N]    nanoGPT's CPU Shakespeare-character recipe (the `small` preset) in PyTorch,
+  train [--steps N] [--threads N] [--seed S]
+                       nanoGPT's CPU Shakespeare-character recipe (the `small` preset) in PyTorch,
                        printing tokens/s and the validation loss, to compare with `llmj train --preset small`.
 
 Run with Debian's python3-torch:  OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 tools/pytorch_reference.py ...
@@ -219,8 +220,9 @@ def fixtures(out_dir):
 def train(argv):
     steps = int(argv[argv.index("--steps") + 1]) if "--steps" in argv else 2000
     threads = int(argv[argv.index("--threads") + 1]) if "--threads" in argv else 2
+    seed = int(argv[argv.index("--seed") + 1]) if "--seed" in argv else 1337
     torch.set_num_threads(threads)
-    torch.manual_seed(1337)
+    torch.manual_seed(seed)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     text = open(os.path.join(root, "data", "tinyshakespeare.txt"), encoding="utf-8").read()
     chars = sorted(set(text))
@@ -274,6 +276,16 @@ def train(argv):
         if (it + 1) % 250 == 0 or it + 1 == steps:
             print(f"step {it + 1}: train {estimate(tr):.4f} val {estimate(va):.4f}  {(it + 1) * B * T / train_time:,.0f} tok/s (training steps only)", flush=True)
     print(f"done: {steps} steps in {time.time() - t0:.1f} s wall, {steps * B * T / train_time:,.0f} tokens/s in training steps, {threads} threads")
+    # the whole validation split in consecutive windows, as `llmj eval` scores it
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for s_ in range(0, len(va) - 1, T):
+            n_ = min(T, len(va) - 1 - s_)
+            x, y = va[s_:s_ + n_].unsqueeze(0), va[s_ + 1:s_ + 1 + n_].unsqueeze(0)
+            total += F.cross_entropy(model(x).view(-1, c.vocab_size), y.view(-1), reduction="sum").item()
+            count += n_
+    print(f"whole validation split: loss {total / count:.4f} over {count} tokens")
 
 
 if __name__ == "__main__":

@@ -92,7 +92,7 @@ final class TrainCommand implements Callable<Integer> {
                   int evalInterval, int evalBatches, float beta2, float dropout) {}
 
     static final Map<String, Preset> PRESETS = Map.of(
-            "tiny", new Preset(64, 2, 4, 64, 16, 2e-3f, 2e-4f, 50, 600, 100, 10, 0.99f, 0f),
+            "tiny", new Preset(64, 2, 4, 64, 16, 2e-3f, 2e-4f, 100, 1500, 250, 20, 0.99f, 0f),
             "small", new Preset(128, 4, 4, 64, 12, 1e-3f, 1e-4f, 100, 2000, 250, 20, 0.99f, 0f),
             "gpt2-124m", new Preset(768, 12, 12, 1024, 8, 6e-4f, 6e-5f, 100, 1000, 100, 10, 0.95f, 0f));
 

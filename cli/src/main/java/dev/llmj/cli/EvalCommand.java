@@ -54,7 +54,7 @@ final class EvalCommand implements Callable<Integer> {
             int len = Math.min(ctx, ids.length - 1 - start); // predictions in this window
             int[] in = Arrays.copyOfRange(ids, start, start + len), labels = Arrays.copyOfRange(ids, start + 1, start + 1 + len);
             float[] logits = m.forward(in, 1, len, false);
-            total += (double) CrossEntropy.forwardBackward(logits, labels, len, vocab, null, null) * len;
+            total += (double) CrossEntropy.forwardBackward(logits, labels, len, vocab, null, new float[len]) * len;
             count += len;
         }
         double loss = total / count;

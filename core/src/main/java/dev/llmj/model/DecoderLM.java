@@ -34,7 +34,7 @@ public final class DecoderLM {
     private final Dropout embedDrop;
     private final Rng rng;
     private int batch, time;
-    private float[] h0, logits, dlogits;
+    private float[] h0, logits, dlogits, rowLoss;
     private int[] posIds;
 
     public DecoderLM(ModelConfig c, long seed) {
@@ -111,6 +111,7 @@ public final class DecoderLM {
             h0 = new float[rows * d];
             logits = new float[rows * config.vocabSize()];
             dlogits = new float[rows * config.vocabSize()];
+            rowLoss = new float[rows];
             posIds = new int[rows];
             for (int r = 0; r < rows; r++) posIds[r] = r % time;
             this.batch = batch;
@@ -132,7 +133,7 @@ public final class DecoderLM {
 
     /** The mean cross-entropy of the last forward's logits against {@code labels} [B·T]; prepares backward. */
     public float loss(int[] labels) {
-        return CrossEntropy.forwardBackward(logits, labels, batch * time, config.vocabSize(), dlogits, null);
+        return CrossEntropy.forwardBackward(logits, labels, batch * time, config.vocabSize(), dlogits, rowLoss);
     }
 
     /** Accumulates every parameter's gradient of the last {@link #loss}. */

@@ -17,7 +17,7 @@ public final class CrossEntropy {
      * @param logits  [R, V]
      * @param labels  [R]
      * @param dlogits [R, V], overwritten with ∂loss/∂logits (may be null to skip the gradient)
-     * @param rowLoss [R], each position's loss (0 where ignored); may be null
+     * @param rowLoss [R], filled with each position's loss (0 where ignored)
      * @return the mean loss over the counted positions (NaN if none is counted)
      */
     public static float forwardBackward(float[] logits, int[] labels, int rows, int vocab, float[] dlogits, float[] rowLoss) {
@@ -29,7 +29,6 @@ public final class CrossEntropy {
             }
         }
         final float inv = count == 0 ? 0f : 1f / count;
-        double[] losses = new double[rows];
         Parallel.forRange(rows, 16, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int o = r * vocab;
@@ -38,7 +37,7 @@ public final class CrossEntropy {
                 double sum = 0;
                 for (int j = 0; j < vocab; j++) sum += Math.exp(logits[o + j] - max);
                 int y = labels[r];
-                if (y != IGNORE) losses[r] = StrictMath.log(sum) - (logits[o + y] - max);
+                rowLoss[r] = y == IGNORE ? 0f : (float) (StrictMath.log(sum) - (logits[o + y] - max));
                 if (dlogits != null) {
                     float isum = (float) (1.0 / sum);
                     for (int j = 0; j < vocab; j++) {
@@ -49,10 +48,7 @@ public final class CrossEntropy {
             }
         });
         double total = 0;
-        for (int r = 0; r < rows; r++) { // summed in position order: the same result on any thread count
-            total += losses[r];
-            if (rowLoss != null) rowLoss[r] = (float) losses[r];
-        }
+        for (int r = 0; r < rows; r++) total += rowLoss[r]; // in position order: the same on any thread count
         return count == 0 ? Float.NaN : (float) (total / count);
     }
 }

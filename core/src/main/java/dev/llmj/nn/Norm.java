@@ -15,7 +15,6 @@ public sealed interface Norm permits LayerNorm, RmsNorm {
     static Norm create(String kind, String name, int d, float eps) {
         return switch (kind) {
             case "layernorm" -> new LayerNorm(name, d, eps, true);
-            case "layernorm-nobias" -> new LayerNorm(name, d, eps, false);
             case "rmsnorm" -> new RmsNorm(name, d, eps);
             default -> throw new IllegalArgumentException("unknown norm " + kind);
         };

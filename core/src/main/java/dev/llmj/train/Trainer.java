@@ -65,7 +65,9 @@ public final class Trainer {
         this.params = model.params();
         this.adam = new AdamW(params, cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay());
         this.batcher = new Batcher(train, cfg.batchSize(), cfg.contextLength(), cfg.seed());
-        new Batcher(val, 1, cfg.contextLength(), 0); // a validation split shorter than one window is an error now, not later
+        if (val.length() < cfg.contextLength() + 1L) { // an error now, not at the first evaluation
+            throw new LlmjException("the validation split has " + val.length() + " tokens, fewer than one window of " + (cfg.contextLength() + 1));
+        }
     }
 
     public int step() {

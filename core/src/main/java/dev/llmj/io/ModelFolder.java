@@ -6,7 +6,6 @@ import dev.llmj.model.ModelConfig;
 import dev.llmj.nn.Attention;
 import dev.llmj.nn.Block;
 import dev.llmj.nn.Linear;
-import dev.llmj.nn.Mlp;
 import dev.llmj.nn.Norm;
 import dev.llmj.nn.Param;
 import dev.llmj.tokenizer.SpecialTokens;
@@ -79,189 +78,127 @@ public final class ModelFolder {
 
     // ---------------------------------------------------------------- names
 
-    /** The model's tensors under the names and shapes its family uses on disk. */
-    public static Map<String, Safetensors.Tensor> tensors(DecoderLM m) {
-        Map<String, Safetensors.Tensor> out = new LinkedHashMap<>();
+    /**
+     * One tensor on disk: llmj parameters stacked by rows (q, k, v into GPT-2's c_attn), and
+     * stored transposed when the family keeps [in, out] (GPT-2's Conv1D).
+     */
+    private record Binding(List<Param> parts, boolean transposed) {
+        static Binding of(Param p) {
+            return new Binding(List.of(p), false);
+        }
+
+        static Binding conv1d(Param... ps) {
+            return new Binding(List.of(ps), true);
+        }
+
+        int[] shape() {
+            int[] first = parts.get(0).shape;
+            int rows = 0;
+            for (Param p : parts) rows += p.shape[0];
+            if (first.length == 1) return new int[] {rows};
+            return transposed ? new int[] {first[1], rows} : new int[] {rows, first[1]};
+        }
+    }
+
+    /** The on-disk name of every tensor of the model's family, in file order. */
+    private static Map<String, Binding> bindings(DecoderLM m) {
+        Map<String, Binding> out = new LinkedHashMap<>();
         switch (m.config.family()) {
             case "gpt2" -> {
-                put(out, "transformer.wte.weight", m.tokens.weight);
-                put(out, "transformer.wpe.weight", m.positions.weight);
+                out.put("transformer.wte.weight", Binding.of(m.tokens.weight));
+                out.put("transformer.wpe.weight", Binding.of(m.positions.weight));
                 for (int l = 0; l < m.blocks.size(); l++) {
                     Block b = m.blocks.get(l);
-                    String p = "transformer.h." + l + ".";
-                    putNorm(out, p + "ln_1", b.norm1);
                     Attention a = b.attn;
-                    out.put(p + "attn.c_attn.weight", transpose(concatRows(a.q.weight, a.k.weight, a.v.weight))); // [d, 3d]
-                    out.put(p + "attn.c_attn.bias", concatVectors(a.q.bias, a.k.bias, a.v.bias));
-                    out.put(p + "attn.c_proj.weight", transpose(a.o.weight));
-                    put(out, p + "attn.c_proj.bias", a.o.bias);
-                    putNorm(out, p + "ln_2", b.norm2);
-                    out.put(p + "mlp.c_fc.weight", transpose(b.mlp.fc.weight));
-                    put(out, p + "mlp.c_fc.bias", b.mlp.fc.bias);
-                    out.put(p + "mlp.c_proj.weight", transpose(b.mlp.proj.weight));
-                    put(out, p + "mlp.c_proj.bias", b.mlp.proj.bias);
+                    String p = "transformer.h." + l + ".";
+                    norm(out, p + "ln_1", b.norm1);
+                    out.put(p + "attn.c_attn.weight", Binding.conv1d(a.q.weight, a.k.weight, a.v.weight)); // [d, 3d]
+                    out.put(p + "attn.c_attn.bias", new Binding(List.of(a.q.bias, a.k.bias, a.v.bias), false));
+                    out.put(p + "attn.c_proj.weight", Binding.conv1d(a.o.weight));
+                    out.put(p + "attn.c_proj.bias", Binding.of(a.o.bias));
+                    norm(out, p + "ln_2", b.norm2);
+                    out.put(p + "mlp.c_fc.weight", Binding.conv1d(b.mlp.fc.weight));
+                    out.put(p + "mlp.c_fc.bias", Binding.of(b.mlp.fc.bias));
+                    out.put(p + "mlp.c_proj.weight", Binding.conv1d(b.mlp.proj.weight));
+                    out.put(p + "mlp.c_proj.bias", Binding.of(b.mlp.proj.bias));
                 }
-                putNorm(out, "transformer.ln_f", m.finalNorm);
+                norm(out, "transformer.ln_f", m.finalNorm);
             }
             case "llama" -> {
-                put(out, "model.embed_tokens.weight", m.tokens.weight);
+                out.put("model.embed_tokens.weight", Binding.of(m.tokens.weight));
                 for (int l = 0; l < m.blocks.size(); l++) {
                     Block b = m.blocks.get(l);
                     String p = "model.layers." + l + ".";
-                    putNorm(out, p + "input_layernorm", b.norm1);
-                    putLinear(out, p + "self_attn.q_proj", b.attn.q);
-                    putLinear(out, p + "self_attn.k_proj", b.attn.k);
-                    putLinear(out, p + "self_attn.v_proj", b.attn.v);
-                    putLinear(out, p + "self_attn.o_proj", b.attn.o);
-                    putNorm(out, p + "post_attention_layernorm", b.norm2);
-                    Mlp mlp = b.mlp;
-                    putLinear(out, p + "mlp.gate_proj", mlp.fc);
-                    putLinear(out, p + "mlp.up_proj", mlp.up);
-                    putLinear(out, p + "mlp.down_proj", mlp.proj);
+                    norm(out, p + "input_layernorm", b.norm1);
+                    linear(out, p + "self_attn.q_proj", b.attn.q);
+                    linear(out, p + "self_attn.k_proj", b.attn.k);
+                    linear(out, p + "self_attn.v_proj", b.attn.v);
+                    linear(out, p + "self_attn.o_proj", b.attn.o);
+                    norm(out, p + "post_attention_layernorm", b.norm2);
+                    linear(out, p + "mlp.gate_proj", b.mlp.fc);
+                    linear(out, p + "mlp.up_proj", b.mlp.up);
+                    linear(out, p + "mlp.down_proj", b.mlp.proj);
                 }
-                putNorm(out, "model.norm", m.finalNorm);
-                if (!m.config.tiedHead()) put(out, "lm_head.weight", m.head.weight);
+                norm(out, "model.norm", m.finalNorm);
+                if (!m.config.tiedHead()) out.put("lm_head.weight", Binding.of(m.head.weight));
             }
             default -> {
-                for (Param p : m.params()) put(out, p.name, p);
+                for (Param p : m.params()) out.put(p.name, Binding.of(p));
             }
+        }
+        return out;
+    }
+
+    private static void linear(Map<String, Binding> out, String name, Linear l) {
+        out.put(name + ".weight", Binding.of(l.weight));
+        if (l.bias != null) out.put(name + ".bias", Binding.of(l.bias));
+    }
+
+    private static void norm(Map<String, Binding> out, String name, Norm n) {
+        for (Param p : n.params()) out.put(name + (p.name.endsWith(".bias") ? ".bias" : ".weight"), Binding.of(p));
+    }
+
+    /** The model's tensors under the names and shapes its family uses on disk. */
+    public static Map<String, Safetensors.Tensor> tensors(DecoderLM m) {
+        Map<String, Safetensors.Tensor> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Binding> e : bindings(m).entrySet()) {
+            Binding b = e.getValue();
+            int[] shape = b.shape();
+            float[] stacked = new float[shape.length == 1 ? shape[0] : shape[0] * shape[1]];
+            int at = 0;
+            for (Param p : b.parts()) {
+                System.arraycopy(p.value, 0, stacked, at, p.size());
+                at += p.size();
+            }
+            // stacked is [rows, cols] row-major; a Conv1D tensor is its transpose
+            out.put(e.getKey(), new Safetensors.Tensor(shape, b.transposed() ? transposed(stacked, shape[1], shape[0]) : stacked));
         }
         return out;
     }
 
     /** Copies tensors named as {@link #tensors} names them into the model; every one must be there, shaped right. */
     public static void load(DecoderLM m, Map<String, Safetensors.Tensor> t, String what) {
-        Map<String, Safetensors.Tensor> expected = tensors(m);
-        for (String name : expected.keySet()) {
-            Safetensors.Tensor have = t.get(name);
-            if (have == null) throw new LlmjException(what + " has no tensor " + name);
-            if (!java.util.Arrays.equals(have.shape(), expected.get(name).shape())) {
-                throw new LlmjException(what + ": tensor " + name + " has shape " + java.util.Arrays.toString(have.shape())
-                        + ", the config says " + java.util.Arrays.toString(expected.get(name).shape()));
+        for (Map.Entry<String, Binding> e : bindings(m).entrySet()) {
+            Binding b = e.getValue();
+            Safetensors.Tensor have = t.get(e.getKey());
+            if (have == null) throw new LlmjException(what + " has no tensor " + e.getKey());
+            if (!java.util.Arrays.equals(have.shape(), b.shape())) {
+                throw new LlmjException(what + ": tensor " + e.getKey() + " has shape " + java.util.Arrays.toString(have.shape())
+                        + ", the config says " + java.util.Arrays.toString(b.shape()));
             }
-        }
-        switch (m.config.family()) {
-            case "gpt2" -> {
-                get(t, "transformer.wte.weight", m.tokens.weight);
-                get(t, "transformer.wpe.weight", m.positions.weight);
-                int d = m.config.dModel();
-                for (int l = 0; l < m.blocks.size(); l++) {
-                    Block b = m.blocks.get(l);
-                    String p = "transformer.h." + l + ".";
-                    getNorm(t, p + "ln_1", b.norm1);
-                    float[] qkv = untranspose(t.get(p + "attn.c_attn.weight")); // [3d, d]
-                    Attention a = b.attn;
-                    System.arraycopy(qkv, 0, a.q.weight.value, 0, d * d);
-                    System.arraycopy(qkv, d * d, a.k.weight.value, 0, d * d);
-                    System.arraycopy(qkv, 2 * d * d, a.v.weight.value, 0, d * d);
-                    float[] qkvBias = t.get(p + "attn.c_attn.bias").data();
-                    System.arraycopy(qkvBias, 0, a.q.bias.value, 0, d);
-                    System.arraycopy(qkvBias, d, a.k.bias.value, 0, d);
-                    System.arraycopy(qkvBias, 2 * d, a.v.bias.value, 0, d);
-                    copy(untranspose(t.get(p + "attn.c_proj.weight")), a.o.weight);
-                    get(t, p + "attn.c_proj.bias", a.o.bias);
-                    getNorm(t, p + "ln_2", b.norm2);
-                    copy(untranspose(t.get(p + "mlp.c_fc.weight")), b.mlp.fc.weight);
-                    get(t, p + "mlp.c_fc.bias", b.mlp.fc.bias);
-                    copy(untranspose(t.get(p + "mlp.c_proj.weight")), b.mlp.proj.weight);
-                    get(t, p + "mlp.c_proj.bias", b.mlp.proj.bias);
-                }
-                getNorm(t, "transformer.ln_f", m.finalNorm);
-            }
-            case "llama" -> {
-                get(t, "model.embed_tokens.weight", m.tokens.weight);
-                for (int l = 0; l < m.blocks.size(); l++) {
-                    Block b = m.blocks.get(l);
-                    String p = "model.layers." + l + ".";
-                    getNorm(t, p + "input_layernorm", b.norm1);
-                    getLinear(t, p + "self_attn.q_proj", b.attn.q);
-                    getLinear(t, p + "self_attn.k_proj", b.attn.k);
-                    getLinear(t, p + "self_attn.v_proj", b.attn.v);
-                    getLinear(t, p + "self_attn.o_proj", b.attn.o);
-                    getNorm(t, p + "post_attention_layernorm", b.norm2);
-                    getLinear(t, p + "mlp.gate_proj", b.mlp.fc);
-                    getLinear(t, p + "mlp.up_proj", b.mlp.up);
-                    getLinear(t, p + "mlp.down_proj", b.mlp.proj);
-                }
-                getNorm(t, "model.norm", m.finalNorm);
-                if (!m.config.tiedHead()) get(t, "lm_head.weight", m.head.weight);
-            }
-            default -> {
-                for (Param p : m.params()) get(t, p.name, p);
+            float[] stacked = b.transposed() ? transposed(have.data(), have.shape()[0], have.shape()[1]) : have.data();
+            int at = 0;
+            for (Param p : b.parts()) {
+                System.arraycopy(stacked, at, p.value, 0, p.size());
+                at += p.size();
             }
         }
     }
 
-    private static void put(Map<String, Safetensors.Tensor> out, String name, Param p) {
-        if (p != null) out.put(name, new Safetensors.Tensor(p.shape.clone(), p.value.clone()));
-    }
-
-    private static void putLinear(Map<String, Safetensors.Tensor> out, String name, Linear l) {
-        put(out, name + ".weight", l.weight);
-        put(out, name + ".bias", l.bias);
-    }
-
-    private static void putNorm(Map<String, Safetensors.Tensor> out, String name, Norm n) {
-        for (Param p : n.params()) put(out, name + (p.name.endsWith(".bias") ? ".bias" : ".weight"), p);
-    }
-
-    private static void get(Map<String, Safetensors.Tensor> t, String name, Param p) {
-        if (p != null) copy(t.get(name).data(), p);
-    }
-
-    private static void getLinear(Map<String, Safetensors.Tensor> t, String name, Linear l) {
-        get(t, name + ".weight", l.weight);
-        if (l.bias != null) get(t, name + ".bias", l.bias);
-    }
-
-    private static void getNorm(Map<String, Safetensors.Tensor> t, String name, Norm n) {
-        for (Param p : n.params()) get(t, name + (p.name.endsWith(".bias") ? ".bias" : ".weight"), p);
-    }
-
-    private static void copy(float[] src, Param p) {
-        System.arraycopy(src, 0, p.value, 0, p.value.length);
-    }
-
-    /** [out, in] → [in, out] (Conv1D's layout). */
-    private static Safetensors.Tensor transpose(Param p) {
-        return transpose(p.value, p.shape[0], p.shape[1]);
-    }
-
-    private static Safetensors.Tensor transpose(float[] a, int rows, int cols) {
+    /** [rows, cols] → [cols, rows]. */
+    private static float[] transposed(float[] a, int rows, int cols) {
         float[] t = new float[a.length];
         for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
-        return new Safetensors.Tensor(new int[] {cols, rows}, t);
-    }
-
-    private static Safetensors.Tensor transpose(Safetensors.Tensor x) {
-        return transpose(x.data(), x.shape()[0], x.shape()[1]);
-    }
-
-    private static float[] untranspose(Safetensors.Tensor x) {
-        return transpose(x).data();
-    }
-
-    private static Safetensors.Tensor concatRows(Param... ps) {
-        int cols = ps[0].shape[1], rows = 0;
-        for (Param p : ps) rows += p.shape[0];
-        float[] out = new float[rows * cols];
-        int at = 0;
-        for (Param p : ps) {
-            System.arraycopy(p.value, 0, out, at, p.value.length);
-            at += p.value.length;
-        }
-        return new Safetensors.Tensor(new int[] {rows, cols}, out);
-    }
-
-    private static Safetensors.Tensor concatVectors(Param... ps) {
-        int n = 0;
-        for (Param p : ps) n += p.size();
-        float[] out = new float[n];
-        int at = 0;
-        for (Param p : ps) {
-            System.arraycopy(p.value, 0, out, at, p.size());
-            at += p.size();
-        }
-        return new Safetensors.Tensor(new int[] {n}, out);
+        return t;
     }
 }

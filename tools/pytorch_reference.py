@@ -5,6 +5,12 @@
                        fixed batch for three configurations (gpt2, llama with GQA and RoPE, an llmj
                        variant with sinusoidal positions and ReLU) with PyTorch's logits, loss,
                        every parameter's gradient, and the weights after three AdamW steps.
+  hf-check DIR IDS   score a model folder written by llmj (gpt2 or llama) with Hugging Face's
+                       formulas written against Hugging Face's tensor names and layouts (GPT-2's
+                       Conv1D [in, out] weights and fused c_attn; Llama's q/k/v/o_proj, rotate_half
+                       RoPE, repeat_kv), on the ids in IDS (`llmj tokenize --json` output), and print
+                       the mean next-token loss over consecutive context windows, which must equal
+                       `llmj eval` on the same text.
   train [--steps N] [--threads N] [--seed S]
                        nanoGPT's CPU Shakespeare-character recipe (the `small` preset) in PyTorch,
                        printing tokens/s and the validation loss, to compare with `llmj train --preset small`.
@@ -288,9 +294,85 @@ def train(argv):
     print(f"whole validation split: loss {total / count:.4f} over {count} tokens")
 
 
+def read_safetensors(path):
+    import numpy as np
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = t["data_offsets"]
+        out[name] = torch.from_numpy(np.frombuffer(data[a:b], dtype=np.float32).copy()).view(*t["shape"])
+    return out
+
+
+def hf_logits(cfg, w, ids):
+    """Hugging Face's forward, written against its own tensor names."""
+    T = ids.shape[0]
+    if cfg["model_type"] == "gpt2":
+        d, H, eps = cfg["n_embd"], cfg["n_head"], cfg["layer_norm_epsilon"]
+        hd = d // H
+        h = w["transformer.wte.weight"][ids] + w["transformer.wpe.weight"][:T]
+        ln = lambda x, p: F.layer_norm(x, (d,), w[p + ".weight"], w[p + ".bias"], eps)
+        conv1d = lambda x, p: x @ w[p + ".weight"] + w[p + ".bias"]  # Conv1D: weight is [in, out]
+        for l in range(cfg["n_layer"]):
+            p = f"transformer.h.{l}."
+            q, k, v = conv1d(ln(h, p + "ln_1"), p + "attn.c_attn").split(d, dim=-1)
+            q, k, v = (t.view(T, H, hd).transpose(0, 1) for t in (q, k, v))
+            att = (q @ k.transpose(-2, -1)) / math.sqrt(hd)
+            att = att.masked_fill(torch.triu(torch.ones(T, T, dtype=torch.bool), 1), float("-inf")).softmax(-1)
+            h = h + conv1d((att @ v).transpose(0, 1).reshape(T, d), p + "attn.c_proj")
+            m = conv1d(ln(h, p + "ln_2"), p + "mlp.c_fc")
+            h = h + conv1d(F.gelu(m, approximate="tanh"), p + "mlp.c_proj")
+        return ln(h, "transformer.ln_f") @ w["transformer.wte.weight"].t()
+    d, H, Hkv, eps = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["rms_norm_eps"]
+    hd = d // H
+    rms = lambda x, p: w[p + ".weight"] * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+    inv = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, hd, 2).float() / hd))
+    emb = torch.cat((torch.outer(torch.arange(T).float(), inv),) * 2, dim=-1)
+    cos, sin = emb.cos(), emb.sin()
+    h = w["model.embed_tokens.weight"][ids]
+    for l in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{l}."
+        x = rms(h, p + "input_layernorm")
+        q = (x @ w[p + "self_attn.q_proj.weight"].t()).view(T, H, hd).transpose(0, 1)
+        k = (x @ w[p + "self_attn.k_proj.weight"].t()).view(T, Hkv, hd).transpose(0, 1)
+        v = (x @ w[p + "self_attn.v_proj.weight"].t()).view(T, Hkv, hd).transpose(0, 1)
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        k, v = k.repeat_interleave(H // Hkv, 0), v.repeat_interleave(H // Hkv, 0)
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(hd)
+        att = att.masked_fill(torch.triu(torch.ones(T, T, dtype=torch.bool), 1), float("-inf")).softmax(-1)
+        h = h + (att @ v).transpose(0, 1).reshape(T, d) @ w[p + "self_attn.o_proj.weight"].t()
+        x = rms(h, p + "post_attention_layernorm")
+        g = F.silu(x @ w[p + "mlp.gate_proj.weight"].t()) * (x @ w[p + "mlp.up_proj.weight"].t())
+        h = h + g @ w[p + "mlp.down_proj.weight"].t()
+    head = w["model.embed_tokens.weight"] if cfg.get("tie_word_embeddings") else w["lm_head.weight"]
+    return rms(h, "model.norm") @ head.t()
+
+
+def hf_check(folder, ids_file):
+    cfg = json.load(open(os.path.join(folder, "config.json")))
+    w = read_safetensors(os.path.join(folder, "model.safetensors"))
+    ids = torch.tensor(json.load(open(ids_file))["ids"])
+    ctx = cfg.get("n_positions") or cfg.get("max_position_embeddings")
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for s_ in range(0, len(ids) - 1, ctx):
+            n_ = min(ctx, len(ids) - 1 - s_)
+            logits = hf_logits(cfg, w, ids[s_:s_ + n_])
+            total += F.cross_entropy(logits, ids[s_ + 1:s_ + 1 + n_], reduction="sum").item()
+            count += n_
+    print(json.dumps({"loss": total / count, "tokens": count, "model_type": cfg["model_type"]}))
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "fixtures":
         fixtures(sys.argv[2])
+    elif len(sys.argv) >= 4 and sys.argv[1] == "hf-check":
+        hf_check(sys.argv[2], sys.argv[3])
     elif len(sys.argv) >= 2 and sys.argv[1] == "train":
         train(sys.argv[2:])
     else:

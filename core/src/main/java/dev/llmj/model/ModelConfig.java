@@ -56,10 +56,10 @@ public record ModelConfig(String family, int vocabSize, int contextLength, int d
                 m.put("n_head", nHeads);
                 m.put("n_inner", hiddenDim);
                 m.put("activation_function", "gelu_new");
-                m.put("resid_pdrop", (double) dropout);
-                m.put("embd_pdrop", (double) dropout);
+                m.put("resid_pdrop", json(dropout));
+                m.put("embd_pdrop", json(dropout));
                 m.put("attn_pdrop", 0.0); // llmj does not drop attention weights
-                m.put("layer_norm_epsilon", (double) normEps);
+                m.put("layer_norm_epsilon", json(normEps));
                 m.put("initializer_range", 0.02);
                 m.put("tie_word_embeddings", true);
             }
@@ -73,8 +73,8 @@ public record ModelConfig(String family, int vocabSize, int contextLength, int d
                 m.put("num_attention_heads", nHeads);
                 m.put("num_key_value_heads", nKvHeads);
                 m.put("max_position_embeddings", contextLength);
-                m.put("rms_norm_eps", (double) normEps);
-                m.put("rope_theta", (double) ropeTheta);
+                m.put("rms_norm_eps", json(normEps));
+                m.put("rope_theta", json(ropeTheta));
                 m.put("hidden_act", "silu");
                 m.put("attention_bias", false);
                 m.put("mlp_bias", false);
@@ -95,9 +95,9 @@ public record ModelConfig(String family, int vocabSize, int contextLength, int d
                 m.put("activation", activation.name().toLowerCase(java.util.Locale.ROOT));
                 m.put("bias", bias);
                 m.put("tie_word_embeddings", tiedHead);
-                m.put("dropout", (double) dropout);
-                m.put("norm_eps", (double) normEps);
-                m.put("rope_theta", (double) ropeTheta);
+                m.put("dropout", json(dropout));
+                m.put("norm_eps", json(normEps));
+                m.put("rope_theta", json(ropeTheta));
             }
         }
         if (bosId >= 0) m.put("bos_token_id", bosId);
@@ -143,6 +143,11 @@ public record ModelConfig(String family, int vocabSize, int contextLength, int d
         } catch (IllegalArgumentException e) {
             throw new dev.llmj.LlmjException(what + ": " + e.getMessage());
         }
+    }
+
+    /** A float as the decimal it was written as (1e-5, not 9.999999747378752E-6). */
+    private static double json(float f) {
+        return Double.parseDouble(Float.toString(f));
     }
 
     private static int i(java.util.Map<String, Object> m, String key) {

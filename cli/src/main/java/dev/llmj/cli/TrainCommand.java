@@ -82,6 +82,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", paramLabel = "DIR", description = "Continue the checkpoint in DIR exactly where it stopped (--steps may raise the total).")
     Path resume;
     @Option(names = "--force", description = "Overwrite a model already in --out.") boolean force;
+    @Option(names = "--decay-all", description = "Apply weight decay to norms, biases and embeddings too (default: matrices only).")
+    boolean decayAll;
     @Option(names = "--no-sample", description = "Do not print a sample at the end.") boolean noSample;
 
     @Spec
@@ -117,7 +119,7 @@ final class TrainCommand implements Callable<Integer> {
             cfg = new TrainConfig(steps != null ? steps : saved.steps(), saved.batchSize(), saved.contextLength(), saved.gradAccum(),
                     saved.lr(), saved.minLr(), saved.warmup(), saved.decaySteps(), saved.weightDecay(), saved.beta1(), saved.beta2(),
                     saved.eps(), saved.gradClip(), saved.evalInterval(), saved.evalBatches(), saved.checkpointInterval(), saved.seed(),
-                    saved.valFraction());
+                    saved.valFraction(), saved.decayAll());
         } else {
             Preset p = PRESETS.get(preset);
             if (p == null) throw new LlmjException("unknown --preset '" + preset + "': use tiny, small or gpt2-124m");
@@ -129,7 +131,7 @@ final class TrainCommand implements Callable<Integer> {
             cfg = new TrainConfig(stepsN, or(batchSize, p.batch()), or(contextLength, p.context()), or(gradAccum, 1), or(lr, p.lr()),
                     or(minLr, p.minLr()), or(warmup, Math.min(p.warmup(), stepsN / 10)), or(decaySteps, stepsN), or(weightDecay, 0.1f),
                     or(beta1, 0.9f), or(beta2, p.beta2()), 1e-8f, or(gradClip, 1.0f), or(evalInterval, Math.min(p.evalInterval(), stepsN)),
-                    or(evalBatches, p.evalBatches()), or(checkpointInterval, Math.max(stepsN / 4, 1)), seed, valFraction).validate();
+                    or(evalBatches, p.evalBatches()), or(checkpointInterval, Math.max(stepsN / 4, 1)), seed, valFraction, decayAll).validate();
             String text = Corpus.read(corpus);
             tok = buildTokenizer(text);
             model = new DecoderLM(modelConfig(p, tok.vocabSize(), cfg.contextLength()), seed);

@@ -14,11 +14,18 @@ import java.util.List;
  */
 public final class AdamW {
     public final float beta1, beta2, eps, weightDecay;
+    private final boolean decayAll;
     private final List<Param> params;
     public final float[][] m, v; // first and second moments, one per parameter
     private long step;
 
     public AdamW(List<Param> params, float beta1, float beta2, float eps, float weightDecay) {
+        this(params, beta1, beta2, eps, weightDecay, false);
+    }
+
+    /** With {@code decayAll}, weight decay applies to norms, biases and embeddings too. */
+    public AdamW(List<Param> params, float beta1, float beta2, float eps, float weightDecay, boolean decayAll) {
+        this.decayAll = decayAll;
         this.params = params;
         this.beta1 = beta1;
         this.beta2 = beta2;
@@ -49,7 +56,7 @@ public final class AdamW {
         for (int k = 0; k < params.size(); k++) {
             Param p = params.get(k);
             float[] w = p.value, g = p.grad, mk = m[k], vk = v[k];
-            float decay = p.decay ? 1f - lr * weightDecay : 1f;
+            float decay = p.decay || decayAll ? 1f - lr * weightDecay : 1f;
             for (int i = 0; i < w.length; i++) {
                 w[i] *= decay;
                 mk[i] = mk[i] * beta1 + (1 - beta1) * g[i];

@@ -8,10 +8,12 @@ import java.util.Map;
 /**
  * Everything about a training run except the model's shape: batch and context, the optimizer,
  * the schedule, evaluation and checkpoints. Defaults are nanoGPT's Shakespeare-character recipe.
+ * Weight decay applies to matrices only unless {@code decayAll} asks for every parameter.
  */
 public record TrainConfig(int steps, int batchSize, int contextLength, int gradAccum, float lr, float minLr, int warmup,
                           int decaySteps, float weightDecay, float beta1, float beta2, float eps, float gradClip,
-                          int evalInterval, int evalBatches, int checkpointInterval, long seed, double valFraction) {
+                          int evalInterval, int evalBatches, int checkpointInterval, long seed, double valFraction,
+                          boolean decayAll) {
 
     public TrainConfig validate() {
         if (steps < 1 || batchSize < 1 || contextLength < 1 || gradAccum < 1 || evalBatches < 1) {
@@ -51,6 +53,7 @@ public record TrainConfig(int steps, int batchSize, int contextLength, int gradA
         m.put("checkpoint_interval", checkpointInterval);
         m.put("seed", seed);
         m.put("val_fraction", valFraction);
+        m.put("decay_all", decayAll);
         return m;
     }
 
@@ -58,7 +61,7 @@ public record TrainConfig(int steps, int batchSize, int contextLength, int gradA
         return new TrainConfig(i(m, "steps"), i(m, "batch_size"), i(m, "context_length"), i(m, "grad_accum"), f(m, "lr"), f(m, "min_lr"),
                 i(m, "warmup"), i(m, "decay_steps"), f(m, "weight_decay"), f(m, "beta1"), f(m, "beta2"), f(m, "eps"), f(m, "grad_clip"),
                 i(m, "eval_interval"), i(m, "eval_batches"), i(m, "checkpoint_interval"), ((Number) m.get("seed")).longValue(),
-                ((Number) m.get("val_fraction")).doubleValue());
+                ((Number) m.get("val_fraction")).doubleValue(), Boolean.TRUE.equals(m.get("decay_all")));
     }
 
     private static int i(Map<String, Object> m, String k) {

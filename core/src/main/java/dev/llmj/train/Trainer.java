@@ -63,7 +63,7 @@ public final class Trainer {
         this.val = val;
         this.dir = dir;
         this.params = model.params();
-        this.adam = new AdamW(params, cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay());
+        this.adam = new AdamW(params, cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay(), cfg.decayAll());
         this.batcher = new Batcher(train, cfg.batchSize(), cfg.contextLength(), cfg.seed());
         if (val.length() < cfg.contextLength() + 1L) { // an error now, not at the first evaluation
             throw new LlmjException("the validation split has " + val.length() + " tokens, fewer than one window of " + (cfg.contextLength() + 1));

@@ -36,7 +36,7 @@ class TrainerTest {
     }
 
     private static TrainConfig config(int steps, float dropoutUnused) {
-        return new TrainConfig(steps, 4, 16, 2, 3e-3f, 3e-4f, 2, steps, 0.1f, 0.9f, 0.99f, 1e-8f, 1.0f, 3, 2, 4, 42, 0.1);
+        return new TrainConfig(steps, 4, 16, 2, 3e-3f, 3e-4f, 2, steps, 0.1f, 0.9f, 0.99f, 1e-8f, 1.0f, 3, 2, 4, 42, 0.1, false);
     }
 
     private static ModelConfig model(Tokenizer tok) {

@@ -18,8 +18,8 @@ public final class Rope {
         sin = new float[maxTime * half];
         for (int t = 0; t < maxTime; t++) {
             for (int i = 0; i < half; i++) {
-                double invFreq = 1.0 / StrictMath.pow(theta, (2.0 * i) / headDim);
-                float angle = (float) (t * (float) invFreq); // float32 as PyTorch computes it
+                float invFreq = (float) (1.0 / StrictMath.pow(theta, (2.0 * i) / headDim));
+                float angle = t * invFreq; // in float32, as PyTorch computes it
                 cos[t * half + i] = (float) StrictMath.cos(angle);
                 sin[t * half + i] = (float) StrictMath.sin(angle);
             }

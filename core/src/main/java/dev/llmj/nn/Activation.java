@@ -6,10 +6,46 @@ public enum Activation {
 
     private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
 
+    /**
+     * out[i] = f(x[i]) and deriv[i] = f′(x[i]) for i in [0, n), in one pass, so the backward pass
+     * only multiplies. tanh comes from one exp, about twice as fast as Math.tanh.
+     */
+    public void forward(float[] x, float[] out, float[] deriv, int n) {
+        switch (this) {
+            case GELU -> {
+                for (int i = 0; i < n; i++) {
+                    float v = x[i];
+                    float t = tanh(SQRT_2_OVER_PI * (v + 0.044715f * v * v * v));
+                    out[i] = 0.5f * v * (1f + t);
+                    deriv[i] = 0.5f * (1f + t) + 0.5f * v * (1f - t * t) * SQRT_2_OVER_PI * (1f + 3f * 0.044715f * v * v);
+                }
+            }
+            case RELU -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = x[i] > 0 ? x[i] : 0f;
+                    deriv[i] = x[i] > 0 ? 1f : 0f;
+                }
+            }
+            case SILU, SWIGLU -> {
+                for (int i = 0; i < n; i++) {
+                    float v = x[i], sg = (float) (1.0 / (1.0 + Math.exp(-v)));
+                    out[i] = v * sg;
+                    deriv[i] = sg * (1f + v * (1f - sg));
+                }
+            }
+        }
+    }
+
+    /** tanh(u) = 1 − 2/(e^{2u} + 1), in double so small u keep their precision. */
+    static float tanh(float u) {
+        double e = Math.exp(2.0 * u);
+        return (float) (1.0 - 2.0 / (e + 1.0));
+    }
+
     /** f(x); GELU is the tanh form GPT-2 uses. SWIGLU's gate is SILU. */
     public float apply(float x) {
         return switch (this) {
-            case GELU -> 0.5f * x * (1f + (float) Math.tanh(SQRT_2_OVER_PI * (x + 0.044715f * x * x * x)));
+            case GELU -> 0.5f * x * (1f + tanh(SQRT_2_OVER_PI * (x + 0.044715f * x * x * x)));
             case RELU -> x > 0 ? x : 0f;
             case SILU, SWIGLU -> x / (1f + (float) Math.exp(-x));
         };
@@ -20,7 +56,7 @@ public enum Activation {
         return switch (this) {
             case GELU -> {
                 float u = SQRT_2_OVER_PI * (x + 0.044715f * x * x * x);
-                float t = (float) Math.tanh(u);
+                float t = tanh(u);
                 yield 0.5f * (1f + t) + 0.5f * x * (1f - t * t) * SQRT_2_OVER_PI * (1f + 3f * 0.044715f * x * x);
             }
             case RELU -> x > 0 ? 1f : 0f;

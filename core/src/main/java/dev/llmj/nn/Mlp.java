@@ -8,15 +8,15 @@ import java.util.List;
  * down(silu(gate(x)) · up(x)).
  */
 public final class Mlp {
-    public final Activation act;
+    public final Activation activation;
     public final Linear fc, proj;  // plain: fc = fc / gate, proj = proj / down
     public final Linear up;        // SwiGLU only
-    private float[] pre, hidden, dpre, dup;
+    private float[] pre, act, dact, hidden, dpre, dup; // [R, h] each: act(pre), act′(pre), the input of proj
     private float[] upOut;
     private int rows;
 
     public Mlp(String name, int d, int hiddenDim, Activation act, boolean bias) {
-        this.act = act;
+        this.activation = act;
         if (act == Activation.SWIGLU) {
             fc = new Linear(name + ".gate", d, hiddenDim, bias);
             up = new Linear(name + ".up", d, hiddenDim, bias);
@@ -32,16 +32,17 @@ public final class Mlp {
         int h = fc.out;
         if (hidden == null || this.rows != rows) {
             hidden = new float[rows * h];
+            act = new float[rows * h];
+            dact = new float[rows * h];
             dpre = new float[rows * h];
             dup = up != null ? new float[rows * h] : null;
             this.rows = rows;
         }
         pre = fc.forward(x, rows);                      // [R, h]
         upOut = up != null ? up.forward(x, rows) : null;
-        for (int i = 0; i < rows * h; i++) {
-            float a = act.apply(pre[i]);
-            hidden[i] = upOut != null ? a * upOut[i] : a;
-        }
+        activation.forward(pre, act, dact, rows * h);
+        if (upOut == null) return proj.forward(act, rows);
+        for (int i = 0; i < rows * h; i++) hidden[i] = act[i] * upOut[i];
         return proj.forward(hidden, rows);
     }
 
@@ -49,12 +50,11 @@ public final class Mlp {
         int n = rows * fc.out;
         float[] dh = proj.backward(dy);                 // [R, h]
         for (int i = 0; i < n; i++) {
-            float d = act.derivative(pre[i]);
             if (upOut != null) {
-                dup[i] = dh[i] * act.apply(pre[i]);
-                dpre[i] = dh[i] * upOut[i] * d;
+                dup[i] = dh[i] * act[i];
+                dpre[i] = dh[i] * upOut[i] * dact[i];
             } else {
-                dpre[i] = dh[i] * d;
+                dpre[i] = dh[i] * dact[i];
             }
         }
         float[] dx = fc.backward(dpre);

@@ -41,8 +41,15 @@ public final class ModelFolder {
 
     /** Writes the four files, each atomically; the weights first and the config last. */
     public static void save(DecoderLM model, Tokenizer tok, Path dir) {
+        save(model, tok, dir, Map.of());
+    }
+
+    /** As {@link #save(DecoderLM, Tokenizer, Path)}, with extra string metadata in the safetensors header. */
+    public static void save(DecoderLM model, Tokenizer tok, Path dir, Map<String, String> metadata) {
         int bos = tok.specials().id(SpecialTokens.Role.BOS), eos = tok.specials().id(SpecialTokens.Role.EOS);
-        Safetensors.write(dir.resolve(WEIGHTS), tensors(model), Map.of("format", "pt"));
+        Map<String, String> md = new LinkedHashMap<>(Map.of("format", "pt"));
+        md.putAll(metadata);
+        Safetensors.write(dir.resolve(WEIGHTS), tensors(model), md);
         TokenizerJson.write(tok, dir.resolve(TOKENIZER));
         Map<String, Object> gen = new LinkedHashMap<>();
         if (bos >= 0) gen.put("bos_token_id", bos);

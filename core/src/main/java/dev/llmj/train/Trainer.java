@@ -171,7 +171,7 @@ public final class Trainer {
 
     /** Writes the model folder, the optimizer's moments and the trainer state (last, so it vouches for the rest). */
     public void save(double elapsedSeconds) {
-        ModelFolder.save(model, tokenizer, dir);
+        ModelFolder.save(model, tokenizer, dir, Map.of("step", String.valueOf(step)));
         Map<String, Safetensors.Tensor> moments = new LinkedHashMap<>();
         for (int k = 0; k < params.size(); k++) {
             Param p = params.get(k);
@@ -200,10 +200,12 @@ public final class Trainer {
             throw new LlmjException("cannot read " + statePath + ": " + AtomicFiles.describe(e));
         }
         int savedStep = (int) Json.num(state.get("step"), "step");
-        String optStep = Safetensors.metadata(dir.resolve(OPTIMIZER)).get("step");
-        if (!String.valueOf(savedStep).equals(optStep)) {
-            throw new LlmjException(dir + ": " + OPTIMIZER + " is from step " + optStep + " but " + STATE + " from step " + savedStep
-                    + "; the checkpoint was interrupted while being written");
+        for (String file : List.of(OPTIMIZER, ModelFolder.WEIGHTS)) { // all three files must be from one step
+            String fileStep = Safetensors.metadata(dir.resolve(file)).get("step");
+            if (!String.valueOf(savedStep).equals(fileStep)) {
+                throw new LlmjException(dir + ": " + file + " is from step " + fileStep + " but " + STATE + " from step " + savedStep
+                        + "; the checkpoint was interrupted while being written, so it cannot be resumed exactly");
+            }
         }
         Map<String, Safetensors.Tensor> moments = Safetensors.read(dir.resolve(OPTIMIZER));
         for (int k = 0; k < params.size(); k++) {

@@ -96,6 +96,20 @@ class TrainerTest {
     }
 
     @Test
+    void aCheckpointHalfWrittenIsRefused() throws Exception {
+        Tokenizer tok = CharTokenizer.build(TEXT, List.of());
+        TokenFile.Slice[] split = data(tok);
+        Path out = dir.resolve("half");
+        DecoderLM m = new DecoderLM(model(tok), 1);
+        new Trainer(m, tok, config(4, 0), split[0], split[1], out).run(new Trainer.Listener() {});
+        // the process died after writing newer weights but before the trainer state
+        ModelFolder.save(m, tok, out, Map.of("step", "5"));
+        Trainer t = new Trainer(ModelFolder.load(out).model(), tok, config(8, 0), split[0], split[1], out);
+        LlmjException e = assertThrows(LlmjException.class, t::restore);
+        assertTrue(e.getMessage().contains("model.safetensors is from step 5") && e.getMessage().contains("interrupted"), e.getMessage());
+    }
+
+    @Test
     void aNaNLossStopsWithAClearMessageAndKeepsTheCheckpoint() throws Exception {
         Tokenizer tok = CharTokenizer.build(TEXT, List.of());
         TokenFile.Slice[] split = data(tok);

@@ -15,7 +15,12 @@ final class SimpleSampler {
 
     static String sample(DecoderLM model, Tokenizer tok, String prompt, int newTokens, float temperature, Rng rng) {
         int ctx = model.config.contextLength(), vocab = model.config.vocabSize();
-        int[] ids = tok.encode(prompt);
+        int[] ids;
+        try {
+            ids = tok.encode(prompt);
+        } catch (dev.llmj.LlmjException notInTheVocabulary) { // a corpus with no line breaks: start from token 0
+            ids = new int[0];
+        }
         if (ids.length == 0) ids = new int[] {0};
         int[] seq = Arrays.copyOf(ids, ids.length + newTokens);
         int n = ids.length;

@@ -109,9 +109,14 @@ final class TrainCommand implements Callable<Integer> {
         DecoderLM model;
         Tokenizer tok;
         TrainConfig cfg;
-        Path corpus = data != null ? data : Main.defaultCorpus();
+        Path corpus;
+        boolean fresh = false;
         if (resume != null) {
             dir = resume;
+            rejectOnResume();
+            Trainer.recover(dir); // finish or drop a checkpoint a crash cut short, before loading
+            Path savedCorpus = Trainer.savedCorpus(dir);
+            corpus = data != null ? data : savedCorpus != null ? savedCorpus : Main.defaultCorpus();
             ModelFolder.Loaded loaded = ModelFolder.load(dir);
             model = loaded.model();
             tok = loaded.tokenizer();
@@ -127,6 +132,8 @@ final class TrainCommand implements Callable<Integer> {
             if (ModelFolder.holdsModel(dir) && !force) {
                 throw new LlmjException(dir + " already holds a model; use --resume " + dir + " to continue it, --force to overwrite it, or another --out");
             }
+            corpus = data != null ? data : Main.defaultCorpus();
+            fresh = !java.nio.file.Files.exists(dir.resolve("train.tokens"));
             int stepsN = steps != null ? steps : p.steps();
             cfg = new TrainConfig(stepsN, or(batchSize, p.batch()), or(contextLength, p.context()), or(gradAccum, 1), or(lr, p.lr()),
                     or(minLr, p.minLr()), or(warmup, Math.min(p.warmup(), stepsN / 10)), or(decaySteps, stepsN), or(weightDecay, 0.1f),
@@ -135,14 +142,24 @@ final class TrainCommand implements Callable<Integer> {
             String text = Corpus.read(corpus);
             tok = buildTokenizer(text);
             model = new DecoderLM(modelConfig(p, tok.vocabSize(), cfg.contextLength()), seed);
+            if (force) Trainer.clear(dir); // the old run's optimizer, state and log must not mix with this one
         }
         TokenFile tokens = TokenFile.prepare(corpus, tok, dir.resolve("train.tokens"));
         TokenFile.Slice[] split = tokens.split(cfg.valFraction());
         if (split[0].length() < cfg.contextLength() + 1L || split[1].length() < cfg.contextLength() + 1L) {
+            tokens.close();
+            if (fresh) {
+                try {
+                    java.nio.file.Files.deleteIfExists(dir.resolve("train.tokens")); // leave nothing behind
+                    java.nio.file.Files.deleteIfExists(dir); // the folder too, if this run made it and it is empty
+                } catch (java.io.IOException ignored) {
+                    // the folder holds something else: keep it
+                }
+            }
             throw new LlmjException("the corpus " + Main.shown(corpus) + " has " + tokens.size() + " tokens: too few for a training and a validation window of "
                     + (cfg.contextLength() + 1) + " tokens; use more text or a shorter --context-length");
         }
-        Trainer trainer = new Trainer(model, tok, cfg, split[0], split[1], dir);
+        Trainer trainer = new Trainer(model, tok, cfg, split[0], split[1], dir).corpus(corpus);
         if (resume != null) trainer.restore();
         if (trainer.step() >= cfg.steps()) throw new LlmjException(dir + " has already trained " + trainer.step() + " steps; raise --steps to go on");
 
@@ -215,6 +232,19 @@ final class TrainCommand implements Callable<Integer> {
             }
             default -> throw new LlmjException("unknown --family '" + fam + "': use gpt2, llama or llmj");
         };
+    }
+
+    /** A resumed run continues exactly, so it takes its settings from the checkpoint; only --steps may change. */
+    private void rejectOnResume() {
+        Object[] fixed = {family, tokenizer, vocabSize, batchSize, contextLength, dModel, layers, heads, kvHeads, hiddenDim, position, norm,
+                activation, bias, tiedHead, dropout, lr, minLr, warmup, decaySteps, weightDecay, beta1, beta2, gradClip, gradAccum,
+                evalInterval, evalBatches, checkpointInterval, out};
+        for (Object o : fixed) {
+            if (o != null) {
+                throw new LlmjException("--resume continues the checkpoint exactly, with the settings it was started with; only --steps, --threads and --data may be given");
+            }
+        }
+        if (force || decayAll || !"tiny".equals(preset)) throw new LlmjException("--resume takes no --force, --decay-all or --preset: the checkpoint says what it is");
     }
 
     private void rejectLlmjOptions(String fam) {

@@ -188,6 +188,9 @@ public final class ModelFolder {
         for (Map.Entry<String, Binding> e : bindings(m).entrySet()) {
             Binding b = e.getValue();
             Safetensors.Tensor have = t.get(e.getKey());
+            if (have == null && e.getKey().startsWith("transformer.")) {
+                have = t.get(e.getKey().substring("transformer.".length())); // the original GPT-2 files drop the prefix
+            }
             if (have == null) throw new LlmjException(what + " has no tensor " + e.getKey());
             if (!java.util.Arrays.equals(have.shape(), b.shape())) {
                 throw new LlmjException(what + ": tensor " + e.getKey() + " has shape " + java.util.Arrays.toString(have.shape())

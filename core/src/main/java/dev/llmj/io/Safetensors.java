@@ -91,9 +91,11 @@ public final class Safetensors {
                 int[] shape = new int[shapeList.size()];
                 long n = 1;
                 for (int i = 0; i < shape.length; i++) {
-                    shape[i] = (int) Json.num(shapeList.get(i), "shape");
-                    n *= shape[i];
+                    long dim = Json.num(shapeList.get(i), "shape");
+                    if (dim < 0 || dim > Integer.MAX_VALUE || (n *= dim) > Integer.MAX_VALUE) throw corrupt(file, "tensor " + e.getKey() + " has an impossible shape");
+                    shape[i] = (int) dim;
                 }
+                if (offs.size() != 2) throw corrupt(file, "tensor " + e.getKey() + " needs two data_offsets");
                 long begin = Json.num(offs.get(0), "offset"), end = Json.num(offs.get(1), "offset");
                 int width = switch (dtype) {
                     case "F32" -> 4;

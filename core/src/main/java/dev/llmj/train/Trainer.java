@@ -48,6 +48,7 @@ public final class Trainer {
     private final List<Param> params;
     private final AdamW adam;
     private final Batcher batcher;
+    private Path corpus;         // recorded in checkpoints, so --resume finds the same data
     private int step;            // steps completed
     private double elapsed;      // seconds of training before this process, from the checkpoint
 
@@ -74,6 +75,12 @@ public final class Trainer {
         return step;
     }
 
+    /** Names the corpus in the checkpoints (absolute), so a resumed run can read the same data. */
+    public Trainer corpus(Path corpus) {
+        this.corpus = corpus.toAbsolutePath().normalize();
+        return this;
+    }
+
     /** Trains until {@code cfg.steps()} steps are done; returns the last evaluation. */
     public Map<String, Object> run(Listener listener) {
         int B = cfg.batchSize(), T = cfg.contextLength();
@@ -97,7 +104,11 @@ public final class Trainer {
                 model.backward();
             }
             if (cfg.gradAccum() > 1) scaleGrads(params, 1f / cfg.gradAccum());
-            if (cfg.gradClip() > 0) clipGradNorm(params, cfg.gradClip());
+            float norm = cfg.gradClip() > 0 ? clipGradNorm(params, cfg.gradClip()) : gradNorm(params);
+            if (!Float.isFinite(norm)) {
+                throw new LlmjException("the gradients became " + norm + " at step " + (step + 1) + "; training stopped before updating, and the last checkpoint in "
+                        + dir + " is intact; try a lower --lr");
+            }
             adam.step(lr);
             step++;
             double secs = (System.nanoTime() - start) / 1e9;
@@ -107,8 +118,13 @@ public final class Trainer {
             if (step % cfg.evalInterval() == 0 || end) {
                 Map<String, Object> rec = new LinkedHashMap<>();
                 rec.put("step", step);
-                rec.put("train_loss", (double) evaluate(train, 1));
-                rec.put("val_loss", (double) evaluate(val, 2));
+                double trainLoss = evaluate(train, 1), valLoss = evaluate(val, 2);
+                if (!Double.isFinite(trainLoss) || !Double.isFinite(valLoss)) {
+                    throw new LlmjException("the evaluation loss became " + (Double.isFinite(trainLoss) ? valLoss : trainLoss) + " at step " + step
+                            + "; training stopped and the last checkpoint in " + dir + " is intact; try a lower --lr");
+                }
+                rec.put("train_loss", trainLoss);
+                rec.put("val_loss", valLoss);
                 rec.put("lr", (double) lr);
                 rec.put("tokens_per_sec", Math.round(tps * 10) / 10.0);
                 rec.put("elapsed_s", Math.round((elapsed + secs) * 100) / 100.0);
@@ -149,12 +165,17 @@ public final class Trainer {
      * exceeds clip; returns the norm before clipping.
      */
     public static float clipGradNorm(List<Param> params, float clip) {
-        double sq = 0;
-        for (Param p : params) for (float g : p.grad) sq += (double) g * g;
-        float norm = (float) Math.sqrt(sq);
+        float norm = gradNorm(params);
         float coef = clip / (norm + 1e-6f);
         if (coef < 1f) scaleGrads(params, coef);
         return norm;
+    }
+
+    /** The global L2 norm of all gradients, summed in parameter order. */
+    public static float gradNorm(List<Param> params) {
+        double sq = 0;
+        for (Param p : params) for (float g : p.grad) sq += (double) g * g;
+        return (float) Math.sqrt(sq);
     }
 
     private void appendLog(Map<String, Object> rec) {
@@ -169,42 +190,105 @@ public final class Trainer {
 
     // ---------------------------------------------------------------- checkpoints
 
-    /** Writes the model folder, the optimizer's moments and the trainer state (last, so it vouches for the rest). */
+    /** The files of a checkpoint, in the order they are moved into place: the state last, vouching for the rest. */
+    static final List<String> FILES = List.of(ModelFolder.WEIGHTS, ModelFolder.TOKENIZER, ModelFolder.GENERATION, ModelFolder.CONFIG,
+            OPTIMIZER, STATE);
+    /** Where a checkpoint is written in full before any of it replaces the previous one. */
+    static final String STAGE = ".checkpoint";
+
+    /**
+     * Writes a checkpoint: every file into {@code DIR/.checkpoint/} first, then each moved over
+     * the previous one, the trainer state last. All three state-bearing files carry the same
+     * random checkpoint id, so files from different checkpoints are never resumed together, and
+     * a crash while moving is finished by {@link #recover} from the staged copies.
+     */
     public void save(double elapsedSeconds) {
-        ModelFolder.save(model, tokenizer, dir, Map.of("step", String.valueOf(step)));
+        Path stage = dir.resolve(STAGE);
+        deleteTree(stage);
+        String id = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
+        Map<String, String> tag = Map.of("checkpoint", id, "step", String.valueOf(step));
+        ModelFolder.save(model, tokenizer, stage, tag);
         Map<String, Safetensors.Tensor> moments = new LinkedHashMap<>();
         for (int k = 0; k < params.size(); k++) {
             Param p = params.get(k);
             moments.put("m." + p.name, new Safetensors.Tensor(p.shape.clone(), adam.m[k].clone()));
             moments.put("v." + p.name, new Safetensors.Tensor(p.shape.clone(), adam.v[k].clone()));
         }
-        Safetensors.write(dir.resolve(OPTIMIZER), moments, Map.of("step", String.valueOf(step)));
+        Safetensors.write(stage.resolve(OPTIMIZER), moments, tag);
         Map<String, Object> state = new LinkedHashMap<>();
+        state.put("checkpoint", id);
         state.put("step", step);
         state.put("adam_step", adam.stepCount());
         state.put("batcher_state", batcher.state());
         state.put("dropout_rng_state", model.rng().state());
         state.put("elapsed_s", elapsedSeconds);
+        if (corpus != null) state.put("corpus", corpus.toString());
         state.put("train", cfg.toJson());
-        AtomicFiles.writeString(dir.resolve(STATE), Json.pretty(state));
+        AtomicFiles.writeString(stage.resolve(STATE), Json.pretty(state));
+        commit(dir);
+    }
+
+    /** Moves a complete staged checkpoint into place (also finishes one a crash interrupted). */
+    private static void commit(Path dir) {
+        Path stage = dir.resolve(STAGE);
+        try {
+            for (String f : FILES) {
+                Path from = stage.resolve(f);
+                if (Files.exists(from)) {
+                    Files.move(from, dir.resolve(f), java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        } catch (IOException e) {
+            throw new LlmjException("cannot move the checkpoint into " + dir + ": " + AtomicFiles.describe(e));
+        }
+        deleteTree(stage);
+    }
+
+    /**
+     * Makes {@code dir} hold one consistent checkpoint before it is loaded: a staged checkpoint
+     * whose state was written completely is moved into place; one cut short is dropped, leaving
+     * the previous checkpoint as it was.
+     */
+    public static void recover(Path dir) {
+        Path stage = dir.resolve(STAGE);
+        if (!Files.isDirectory(stage)) return;
+        if (Files.isRegularFile(stage.resolve(STATE))) commit(dir);
+        else deleteTree(stage);
+    }
+
+    private static void deleteTree(Path p) {
+        if (!Files.exists(p)) return;
+        try (var walk = Files.walk(p)) {
+            for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
+        } catch (IOException e) {
+            throw new LlmjException("cannot remove " + p + ": " + AtomicFiles.describe(e));
+        }
+    }
+
+    /** Removes what a previous run left in {@code dir} besides its token file (for --force). */
+    public static void clear(Path dir) {
+        deleteTree(dir.resolve(STAGE));
+        try {
+            for (String f : FILES) Files.deleteIfExists(dir.resolve(f));
+            Files.deleteIfExists(dir.resolve(LOG));
+        } catch (IOException e) {
+            throw new LlmjException("cannot clear " + dir + ": " + AtomicFiles.describe(e));
+        }
     }
 
     /** Restores the optimizer, data order and generators from a checkpoint in {@link #dir} (the model is loaded by the caller). */
     public void restore() {
-        Path statePath = dir.resolve(STATE);
-        if (!Files.isRegularFile(statePath)) throw new LlmjException(dir + " is not a checkpoint: it has no " + STATE);
-        Map<String, Object> state;
-        try {
-            state = Json.obj(Json.parse(Files.readString(statePath), statePath.toString()), STATE);
-        } catch (IOException e) {
-            throw new LlmjException("cannot read " + statePath + ": " + AtomicFiles.describe(e));
-        }
+        recover(dir);
+        Map<String, Object> state = readState(dir);
         int savedStep = (int) Json.num(state.get("step"), "step");
-        for (String file : List.of(OPTIMIZER, ModelFolder.WEIGHTS)) { // all three files must be from one step
-            String fileStep = Safetensors.metadata(dir.resolve(file)).get("step");
-            if (!String.valueOf(savedStep).equals(fileStep)) {
-                throw new LlmjException(dir + ": " + file + " is from step " + fileStep + " but " + STATE + " from step " + savedStep
-                        + "; the checkpoint was interrupted while being written, so it cannot be resumed exactly");
+        String id = String.valueOf(state.get("checkpoint"));
+        for (String file : List.of(OPTIMIZER, ModelFolder.WEIGHTS)) { // all three files must be from one checkpoint
+            Path path = dir.resolve(file);
+            if (!Files.isRegularFile(path)) throw new LlmjException(dir + " is not a complete checkpoint: it has no " + file);
+            String fileId = Safetensors.metadata(path).get("checkpoint");
+            if (!id.equals(fileId)) {
+                throw new LlmjException(dir + ": " + file + " is not from the same checkpoint as " + STATE + " (step " + savedStep
+                        + "); the folder mixes two runs or a checkpoint was cut short, so it cannot be resumed exactly");
             }
         }
         Map<String, Safetensors.Tensor> moments = Safetensors.read(dir.resolve(OPTIMIZER));
@@ -220,19 +304,46 @@ public final class Trainer {
         adam.setStepCount(Json.num(state.get("adam_step"), "adam_step"));
         batcher.setState(Json.num(state.get("batcher_state"), "batcher_state"));
         model.rng().setState(Json.num(state.get("dropout_rng_state"), "dropout_rng_state"));
-        elapsed = ((Number) state.get("elapsed_s")).doubleValue();
+        elapsed = state.get("elapsed_s") instanceof Number n ? n.doubleValue() : 0;
         step = savedStep;
+        truncateLog(savedStep);
+    }
+
+    /** Drops log lines of steps after the checkpoint: the resumed run writes them again. */
+    private void truncateLog(int lastStep) {
+        Path log = dir.resolve(LOG);
+        if (!Files.isRegularFile(log)) return;
+        try {
+            List<String> keep = new java.util.ArrayList<>();
+            for (String line : Files.readAllLines(log)) {
+                if (line.isBlank()) continue;
+                Object s = Json.obj(Json.parse(line, LOG), LOG).get("step");
+                if (s instanceof Number n && n.intValue() <= lastStep) keep.add(line);
+            }
+            AtomicFiles.writeString(log, keep.isEmpty() ? "" : String.join("\n", keep) + "\n");
+        } catch (IOException e) {
+            throw new LlmjException("cannot read " + log + ": " + AtomicFiles.describe(e));
+        }
+    }
+
+    private static Map<String, Object> readState(Path dir) {
+        Path statePath = dir.resolve(STATE);
+        if (!Files.isRegularFile(statePath)) throw new LlmjException(dir + " is not a checkpoint: it has no " + STATE);
+        try {
+            return Json.obj(Json.parse(Files.readString(statePath), statePath.toString()), STATE);
+        } catch (IOException e) {
+            throw new LlmjException("cannot read " + statePath + ": " + AtomicFiles.describe(e));
+        }
+    }
+
+    /** The corpus a checkpoint was trained on, or null if it does not say. */
+    public static Path savedCorpus(Path dir) {
+        Object c = readState(dir).get("corpus");
+        return c instanceof String s ? Path.of(s) : null;
     }
 
     /** The training settings saved in a checkpoint's trainer_state.json. */
     public static TrainConfig savedConfig(Path dir) {
-        Path statePath = dir.resolve(STATE);
-        if (!Files.isRegularFile(statePath)) throw new LlmjException(dir + " is not a checkpoint: it has no " + STATE);
-        try {
-            Map<String, Object> state = Json.obj(Json.parse(Files.readString(statePath), statePath.toString()), STATE);
-            return TrainConfig.fromJson(Json.obj(state.get("train"), "train"));
-        } catch (IOException e) {
-            throw new LlmjException("cannot read " + statePath + ": " + AtomicFiles.describe(e));
-        }
+        return TrainConfig.fromJson(Json.obj(readState(dir).get("train"), "train"));
     }
 }

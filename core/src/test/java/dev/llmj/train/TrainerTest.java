@@ -102,11 +102,32 @@ class TrainerTest {
         Path out = dir.resolve("half");
         DecoderLM m = new DecoderLM(model(tok), 1);
         new Trainer(m, tok, config(4, 0), split[0], split[1], out).run(new Trainer.Listener() {});
-        // the process died after writing newer weights but before the trainer state
-        ModelFolder.save(m, tok, out, Map.of("step", "5"));
+        // weights from another run written over this checkpoint's
+        ModelFolder.save(new DecoderLM(model(tok), 99), tok, out, Map.of("checkpoint", "0", "step", "4"));
         Trainer t = new Trainer(ModelFolder.load(out).model(), tok, config(8, 0), split[0], split[1], out);
         LlmjException e = assertThrows(LlmjException.class, t::restore);
-        assertTrue(e.getMessage().contains("model.safetensors is from step 5") && e.getMessage().contains("interrupted"), e.getMessage());
+        assertTrue(e.getMessage().contains("model.safetensors is not from the same checkpoint"), e.getMessage());
+    }
+
+    @Test
+    void aCrashWhileMovingACheckpointIntoPlaceIsFinishedOnResume() throws Exception {
+        Tokenizer tok = CharTokenizer.build(TEXT, List.of());
+        TokenFile.Slice[] split = data(tok);
+        Path out = dir.resolve("moving"), later = dir.resolve("later");
+        new Trainer(new DecoderLM(model(tok), 1), tok, config(4, 0), split[0], split[1], out).run(new Trainer.Listener() {}); // step 4
+        // a complete step-8 checkpoint elsewhere, staged into out/.checkpoint with its weights already moved
+        DecoderLM m8 = new DecoderLM(model(tok), 1);
+        new Trainer(m8, tok, config(8, 0), split[0], split[1], later).run(new Trainer.Listener() {});
+        Path stage = Files.createDirectories(out.resolve(".checkpoint"));
+        for (String f : List.of("tokenizer.json", "generation_config.json", "config.json", "optimizer.safetensors", "trainer_state.json")) {
+            Files.copy(later.resolve(f), stage.resolve(f));
+        }
+        Files.copy(later.resolve("model.safetensors"), out.resolve("model.safetensors"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Trainer.recover(out);
+        assertTrue(!Files.exists(stage));
+        Trainer t = new Trainer(ModelFolder.load(out).model(), tok, Trainer.savedConfig(out), split[0], split[1], out);
+        t.restore();
+        assertEquals(8, t.step());
     }
 
     @Test

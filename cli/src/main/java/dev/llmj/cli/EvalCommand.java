@@ -21,8 +21,9 @@ import java.util.concurrent.Callable;
 
 /** {@code llmj eval}: mean next-token loss and perplexity of a model on a text file. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = {"Mean next-token loss (nats) and perplexity of a model on a file: the file is cut into consecutive windows",
-                "of the context length, each predicting its own next tokens; a file shorter than the context is one window."},
+        description = {"Score a model on a file: mean next-token loss (nats) and perplexity.",
+                "The file is cut into consecutive windows of the context length, each predicting its own next tokens;",
+                "a file shorter than the context is one window."},
         footer = {"", "Example:", "  llmj eval --model out/small --data data/tinyshakespeare.txt --json"})
 final class EvalCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "A model folder.")
@@ -31,7 +32,7 @@ final class EvalCommand implements Callable<Integer> {
     Path data;
     @Option(names = "--json", description = "Print {\"loss\": …, \"perplexity\": …, \"tokens\": …}.")
     boolean json;
-    @Option(names = "--threads", description = "Worker threads (default: all cores).")
+    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).")
     Integer threads;
     @Spec
     CommandSpec spec;

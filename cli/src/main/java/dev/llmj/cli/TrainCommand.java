@@ -62,7 +62,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--position", paramLabel = "KIND", description = "llmj family: learned, sinusoidal or rope.") String position;
     @Option(names = "--norm", paramLabel = "KIND", description = "llmj family: layernorm or rmsnorm.") String norm;
     @Option(names = "--activation", paramLabel = "KIND", description = "llmj family: gelu, relu, silu or swiglu.") String activation;
-    @Option(names = "--bias", negatable = true, description = "llmj family: biases in linear layers.") Boolean bias;
+    @Option(names = "--bias", negatable = true, description = "llmj family: biases in linear layers and LayerNorms (--no-bias is nanoGPT's bias=False).") Boolean bias;
     @Option(names = "--tied-head", negatable = true, description = "llmj family: the LM head shares the token embedding.") Boolean tiedHead;
     @Option(names = "--dropout", paramLabel = "P", description = "Dropout on embeddings and residual branches, in [0, 1) (default 0).") Float dropout;
     @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate (default: the preset's).") Float lr;

@@ -48,13 +48,13 @@ public final class DecoderLM {
         for (int l = 0; l < c.nLayers(); l++) {
             String p = "layers." + l;
             blocks.add(new Block(
-                    Norm.create(c.norm(), p + ".norm1", d, c.normEps()),
+                    Norm.create(c.norm(), p + ".norm1", d, c.normEps(), c.bias()),
                     new Attention(p + ".attn", d, c.nHeads(), c.nKvHeads(), c.bias(), rope),
-                    Norm.create(c.norm(), p + ".norm2", d, c.normEps()),
+                    Norm.create(c.norm(), p + ".norm2", d, c.normEps(), c.bias()),
                     new Mlp(p + ".mlp", d, c.hiddenDim(), c.activation(), c.bias()),
                     c.dropout()));
         }
-        finalNorm = Norm.create(c.norm(), "final_norm", d, c.normEps());
+        finalNorm = Norm.create(c.norm(), "final_norm", d, c.normEps(), c.bias());
         head = c.tiedHead() ? Linear.tied(tokens.weight) : new Linear("head", d, c.vocabSize(), false);
         embedDrop = new Dropout(c.dropout());
         rng = new Rng(seed);

@@ -11,7 +11,7 @@ import dev.llmj.nn.Activation;
  * @param position   how positions enter: learned embeddings, fixed sinusoids, or RoPE on q and k
  * @param norm       "layernorm" (with bias) or "rmsnorm"
  * @param hiddenDim  the MLP's inner width (4·d for GPT-2)
- * @param bias       whether linear layers have biases
+ * @param bias       whether linear layers (and LayerNorms) have biases
  * @param tiedHead   whether the LM head reuses the token embedding's weights
  */
 public record ModelConfig(String family, int vocabSize, int contextLength, int dModel, int nLayers, int nHeads, int nKvHeads,

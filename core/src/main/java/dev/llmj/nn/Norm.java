@@ -12,9 +12,10 @@ public sealed interface Norm permits LayerNorm, RmsNorm {
 
     List<Param> params();
 
-    static Norm create(String kind, String name, int d, float eps) {
+    /** {@code bias}: whether a LayerNorm has its additive bias (nanoGPT's bias=False drops it, as from the linear layers). */
+    static Norm create(String kind, String name, int d, float eps, boolean bias) {
         return switch (kind) {
-            case "layernorm" -> new LayerNorm(name, d, eps, true);
+            case "layernorm" -> new LayerNorm(name, d, eps, bias);
             case "rmsnorm" -> new RmsNorm(name, d, eps);
             default -> throw new IllegalArgumentException("unknown norm " + kind);
         };

@@ -30,7 +30,9 @@ class DecoderLMTest {
                 new ModelConfig("llmj", VOCAB, 8, 12, 2, 2, 2, 20, ModelConfig.Position.SINUSOIDAL, "layernorm",
                         Activation.RELU, true, false, 0f, 1e-5f, 10000f),
                 new ModelConfig("llmj", VOCAB, 8, 12, 1, 3, 1, 16, ModelConfig.Position.ROPE, "rmsnorm",
-                        Activation.SILU, false, true, 0f, 1e-6f, 500f));    // multi-query attention
+                        Activation.SILU, false, true, 0f, 1e-6f, 500f),     // multi-query attention
+                new ModelConfig("llmj", VOCAB, 8, 12, 2, 3, 3, 48, ModelConfig.Position.LEARNED, "layernorm",
+                        Activation.GELU, false, true, 0f, 1e-5f, 10000f));  // nanoGPT's bias=False: no biases in norms either
     }
 
     static int[] randomIds(Rng r, int n, int vocab) {

@@ -2,8 +2,9 @@
 """PyTorch reference for llmj's GPT: the same model written in torch, used two ways.
 
   fixtures OUT_DIR     write core/src/test/resources/fixtures/*.safetensors: fixed weights and a
-                       fixed batch for three configurations (gpt2, llama with GQA and RoPE, an llmj
-                       variant with sinusoidal positions and ReLU) with PyTorch's logits, loss,
+                       fixed batch for four configurations (gpt2, llama with GQA and RoPE, an llmj
+                       variant with sinusoidal positions and ReLU, and nanoGPT's: exact GELU, no
+                       biases in linear layers or LayerNorms) with PyTorch's logits, loss,
                        every parameter's gradient, and the weights after three AdamW steps.
   hf-check DIR IDS   score a model folder written by llmj (gpt2 or llama) with Hugging Face's
                        formulas written against Hugging Face's tensor names and layouts (GPT-2's
@@ -85,14 +86,25 @@ class Mlp(nn.Module):
         if a == "swiglu":
             return self.down(F.silu(self.gate(x)) * self.up(x))
         h = self.fc(x)
-        h = F.gelu(h, approximate="tanh") if a == "gelu" else F.relu(h) if a == "relu" else F.silu(h)
+        h = F.gelu(h, approximate="tanh") if a == "gelu" else F.gelu(h) if a == "gelu_erf" else F.relu(h) if a == "relu" else F.silu(h)
         return self.proj(h)
 
 
 def make_norm(c):
     if c.norm == "rmsnorm":
         return RmsNorm(c.d_model, c.norm_eps)
-    return nn.LayerNorm(c.d_model, eps=c.norm_eps)
+    return nn.LayerNorm(c.d_model, eps=c.norm_eps) if c.bias else LayerNormNoBias(c.d_model, c.norm_eps)
+
+
+class LayerNormNoBias(nn.Module):
+    """nanoGPT's LayerNorm(bias=False): torch 1.13's nn.LayerNorm cannot drop the bias."""
+    def __init__(self, d, eps):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d))
+        self.eps = eps
+
+    def forward(self, x):
+        return F.layer_norm(x, self.weight.shape, self.weight, None, self.eps)
 
 
 class RmsNorm(nn.Module):
@@ -176,6 +188,9 @@ VARIANTS = {
     "llmj-sinusoidal-relu": dict(family="llmj", vocab_size=13, context_length=16, d_model=16, n_layers=2, n_heads=2, n_kv_heads=2,
                                  hidden_dim=48, position="sinusoidal", norm="layernorm", activation="relu", bias=True, tied_head=False,
                                  norm_eps=1e-5, rope_theta=10000.0),
+    "llmj-nanogpt": dict(family="llmj", vocab_size=13, context_length=16, d_model=16, n_layers=2, n_heads=4, n_kv_heads=4,
+                         hidden_dim=64, position="learned", norm="layernorm", activation="gelu_erf", bias=False, tied_head=True,
+                         norm_eps=1e-5, rope_theta=10000.0),
 }
 STEPS, LR, WD, BETAS, EPS, CLIP = 3, 1e-2, 0.1, (0.9, 0.95), 1e-8, 1.0
 

@@ -55,7 +55,7 @@ public record ModelConfig(String family, int vocabSize, int contextLength, int d
                 m.put("n_layer", nLayers);
                 m.put("n_head", nHeads);
                 m.put("n_inner", hiddenDim);
-                m.put("activation_function", "gelu_new");
+                m.put("activation_function", activation == Activation.GELU_ERF ? "gelu" : "gelu_new");
                 m.put("resid_pdrop", json(dropout));
                 m.put("embd_pdrop", json(dropout));
                 m.put("attn_pdrop", 0.0); // llmj does not drop attention weights
@@ -115,11 +115,12 @@ public record ModelConfig(String family, int vocabSize, int contextLength, int d
                     int d = i(m, "n_embd");
                     Object inner = m.get("n_inner");
                     String act = String.valueOf(m.getOrDefault("activation_function", "gelu_new"));
-                    if (!act.equals("gelu_new") && !act.equals("gelu_pytorch_tanh")) {
-                        throw new dev.llmj.LlmjException(what + ": activation_function " + act + " is not supported (llmj's GPT-2 uses gelu_new)");
+                    if (!act.equals("gelu_new") && !act.equals("gelu_pytorch_tanh") && !act.equals("gelu")) {
+                        throw new dev.llmj.LlmjException(what + ": activation_function " + act + " is not supported (llmj's GPT-2 reads gelu_new and gelu)");
                     }
                     yield new ModelConfig("gpt2", i(m, "vocab_size"), i(m, "n_positions"), d, i(m, "n_layer"), i(m, "n_head"), i(m, "n_head"),
-                            inner == null ? 4 * d : (int) dev.llmj.io.Json.num(inner, "n_inner"), Position.LEARNED, "layernorm", Activation.GELU,
+                            inner == null ? 4 * d : (int) dev.llmj.io.Json.num(inner, "n_inner"), Position.LEARNED, "layernorm",
+                            act.equals("gelu") ? Activation.GELU_ERF : Activation.GELU,
                             true, true, f(m, "resid_pdrop", 0f), f(m, "layer_norm_epsilon", 1e-5f), 10000f);
                 }
                 case "llama" -> {

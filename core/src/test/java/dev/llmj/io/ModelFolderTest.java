@@ -28,7 +28,7 @@ class ModelFolderTest {
 
     private void roundTrip(ModelConfig c) {
         DecoderLM m = new DecoderLM(c, 3);
-        Path d = dir.resolve(c.family());
+        Path d = dir.resolve(c.family() + "-" + c.activation());
         ModelFolder.save(m, TOK, d);
         DecoderLM back = ModelFolder.load(d).model();
         assertEquals(c, back.config);
@@ -39,6 +39,9 @@ class ModelFolderTest {
     @Test
     void everyFamilyRoundTrips() {
         roundTrip(ModelConfig.gpt2(TOK.vocabSize(), 16, 12, 2, 3, 0f));
+        ModelConfig erf = ModelConfig.gpt2(TOK.vocabSize(), 16, 12, 2, 3, 0f);   // GPT-2 with activation_function "gelu"
+        roundTrip(new ModelConfig("gpt2", erf.vocabSize(), 16, 12, 2, 3, 3, 48, erf.position(), erf.norm(), dev.llmj.nn.Activation.GELU_ERF,
+                true, true, 0f, 1e-5f, 10000f));
         roundTrip(ModelConfig.llama(TOK.vocabSize(), 16, 16, 2, 4, 2, 24));
         roundTrip(new ModelConfig("llmj", TOK.vocabSize(), 16, 12, 1, 2, 2, 20, ModelConfig.Position.SINUSOIDAL, "layernorm",
                 dev.llmj.nn.Activation.RELU, true, false, 0f, 1e-5f, 10000f));

@@ -32,7 +32,7 @@ class DecoderLMTest {
                 new ModelConfig("llmj", VOCAB, 8, 12, 1, 3, 1, 16, ModelConfig.Position.ROPE, "rmsnorm",
                         Activation.SILU, false, true, 0f, 1e-6f, 500f),     // multi-query attention
                 new ModelConfig("llmj", VOCAB, 8, 12, 2, 3, 3, 48, ModelConfig.Position.LEARNED, "layernorm",
-                        Activation.GELU, false, true, 0f, 1e-5f, 10000f));  // nanoGPT's bias=False: no biases in norms either
+                        Activation.GELU_ERF, false, true, 0f, 1e-5f, 10000f));  // nanoGPT: bias=False (norms too), exact GELU
     }
 
     static int[] randomIds(Rng r, int n, int vocab) {

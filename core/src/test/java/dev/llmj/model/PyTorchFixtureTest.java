@@ -22,13 +22,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
  * llmj against PyTorch 1.13 on fixed weights and a fixed batch (fixtures written by
  * {@code tools/pytorch_reference.py fixtures}): logits, loss, every parameter's gradient, and the
  * weights after three AdamW steps with gradient clipping, for gpt2, llama (GQA, RoPE, SwiGLU) and an
- * llmj variant (sinusoidal positions, ReLU).
+ * llmj variant (sinusoidal positions, ReLU), and nanoGPT's choices (exact GELU, no biases at all).
  */
 class PyTorchFixtureTest {
 
     @TestFactory
     Stream<DynamicTest> matchesPyTorch() {
-        return Stream.of("gpt2", "llama", "llmj-sinusoidal-relu").map(name -> DynamicTest.dynamicTest(name, () -> {
+        return Stream.of("gpt2", "llama", "llmj-sinusoidal-relu", "llmj-nanogpt").map(name -> DynamicTest.dynamicTest(name, () -> {
             Path file = Path.of(PyTorchFixtureTest.class.getResource("/fixtures/" + name + ".safetensors").toURI());
             Map<String, Safetensors.Tensor> t = Safetensors.read(file);
             Map<String, String> meta = Safetensors.metadata(file);

@@ -162,9 +162,29 @@ final class ReferenceModel {
     private double act(double x) {
         return switch (c.activation()) {
             case GELU -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+            case GELU_ERF -> 0.5 * x * (1 + erf(x / Math.sqrt(2)));
             case RELU -> Math.max(0, x);
             case SILU, SWIGLU -> x / (1 + Math.exp(-x));
         };
+    }
+
+    /**
+     * erf in double: the Maclaurin series for |x| ≤ 3 (at most e⁹ of cancellation), else erfc's
+     * continued fraction e^{−x²}/√π · 1/(x + ½/(x + 1/(x + 3⁄2/(x + …)))), evaluated from the tail.
+     */
+    static double erf(double x) {
+        double a = Math.abs(x);
+        if (a <= 3) {
+            double term = x, sum = x;
+            for (int n = 1; n < 200 && Math.abs(term) > 1e-18; n++) {
+                term *= -x * x / n;
+                sum += term / (2 * n + 1);
+            }
+            return 2 / Math.sqrt(Math.PI) * sum;
+        }
+        double f = a;
+        for (int k = 80; k >= 1; k--) f = a + (k / 2.0) / f;
+        return Math.signum(x) * (1 - Math.exp(-a * a) / Math.sqrt(Math.PI) / f);
     }
 
     private double[][] mlp(double[][] x, String name) {

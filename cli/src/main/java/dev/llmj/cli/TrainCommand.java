@@ -61,7 +61,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--hidden-dim", paramLabel = "N", description = "MLP width (default 4·d; llama: 8/3·d rounded).") Integer hiddenDim;
     @Option(names = "--position", paramLabel = "KIND", description = "llmj family: learned, sinusoidal or rope.") String position;
     @Option(names = "--norm", paramLabel = "KIND", description = "llmj family: layernorm or rmsnorm.") String norm;
-    @Option(names = "--activation", paramLabel = "KIND", description = "llmj family: gelu, relu, silu or swiglu.") String activation;
+    @Option(names = "--activation", paramLabel = "KIND", description = "llmj family: gelu (tanh form, GPT-2), gelu_erf (exact, nanoGPT), relu, silu or swiglu.") String activation;
     @Option(names = "--bias", negatable = true, description = "llmj family: biases in linear layers and LayerNorms (--no-bias is nanoGPT's bias=False).") Boolean bias;
     @Option(names = "--tied-head", negatable = true, description = "llmj family: the LM head shares the token embedding.") Boolean tiedHead;
     @Option(names = "--dropout", paramLabel = "P", description = "Dropout on embeddings and residual branches, in [0, 1) (default 0).") Float dropout;
@@ -225,7 +225,7 @@ final class TrainCommand implements Callable<Integer> {
                     pos = ModelConfig.Position.valueOf((position == null ? "learned" : position).toUpperCase(java.util.Locale.ROOT));
                     act = Activation.valueOf((activation == null ? "gelu" : activation).toUpperCase(java.util.Locale.ROOT));
                 } catch (IllegalArgumentException e) {
-                    throw new LlmjException("--position must be learned, sinusoidal or rope, and --activation gelu, relu, silu or swiglu");
+                    throw new LlmjException("--position must be learned, sinusoidal or rope, and --activation gelu, gelu_erf, relu, silu or swiglu");
                 }
                 yield new ModelConfig("llmj", vocab, context, d, l, h, or(kvHeads, h), or(hiddenDim, 4 * d), pos, norm == null ? "layernorm" : norm,
                         act, bias == null || bias, tiedHead == null || tiedHead, drop, 1e-5f, 10000f);

@@ -147,29 +147,30 @@ public final class Lesson {
         StringBuilder b = new StringBuilder();
         ModelConfig c = r.config();
         int places = ON.size() + IN.size();
-        b.append(String.format(Locale.ROOT, "corpus: %d sentences, each of %d subjects in each of %d places (%s, …, %s); vocabulary %d words%n",
+        b.append(String.format(Locale.ROOT, "corpus: %d sentences, %d subjects × %d places (%s … %s), %d words in the vocabulary%n",
                 r.sentences().size(), SUBJECTS.size(), places, r.sentences().getFirst(), r.sentences().getLast(), r.vocabSize()));
-        b.append(String.format(Locale.ROOT, "model: %s, %d layers, %d heads, d=%d — %,d parameters; AdamW, lr %.0e, all %d sentences in every step, seed %d%n",
-                c.family(), c.nLayers(), c.nHeads(), c.dModel(), r.parameters(), r.lr(), r.sentences().size(), r.seed()));
+        b.append(String.format(Locale.ROOT, "model: %s, %d layers, %d heads, d=%d — %,d parameters, seed %d%n",
+                c.family(), c.nLayers(), c.nHeads(), c.dModel(), r.parameters(), r.seed()));
         b.append(String.format(Locale.ROOT, "%nBefore training every word is equally likely: P(%s) ≈ 1/%d = %.3f, loss ≈ ln %d = %.2f.%n",
                 ANSWER, r.vocabSize(), 1.0 / r.vocabSize(), r.vocabSize(), Math.log(r.vocabSize())));
-        b.append("Each step sees every sentence once and moves the weights to make each next word likelier.\n");
+        b.append(String.format(Locale.ROOT, "Each step is one AdamW update (lr %.0e) from all %d sentences at once: every next word a little likelier.%n",
+                r.lr(), r.sentences().size()));
         b.append(String.format(Locale.ROOT, "%n step  P(%s | %s)   −log P   corpus loss%n", ANSWER, PROMPT));
         for (Point p : r.curve()) {
             b.append(String.format(Locale.ROOT, "%5d  %18.4f%9.4f%14.4f%n", p.step(), p.p(), p.loss(), p.trainLoss())); // P(…) is 18 columns wide
         }
-        b.append(String.format(Locale.ROOT, "The corpus loss cannot reach 0: after 在 any of the %d places is right, so its floor is ln %d / 4 = %.3f per word.%n",
-                places, places, Math.log(places) / 4));
+        b.append(String.format(Locale.ROOT, "The corpus loss stops near ln %d / 4 = %.3f, not 0: after 在 any of the %d places is right.%n",
+                places, Math.log(places) / 4, places));
 
-        b.append(String.format(Locale.ROOT, "%nWhat the trained model says next: after 猫 在 it spreads its bet over the %d places (1/%d = %.3f each),"
-                + " after %s it is sure.%n", places, places, 1.0 / places, PROMPT));
-        b.append("  after 猫 在:      ").append(guesses(r.afterZai())).append(" …\n");
+        b.append(String.format(Locale.ROOT, "%nWhat it says next: after 猫 在, any of the %d places (1/%d = %.3f each); after %s, %s.%n",
+                places, places, 1.0 / places, PROMPT, ANSWER));
+        b.append("  after 猫 在:       ").append(guesses(r.afterZai())).append(" …\n");
         b.append("  after ").append(PROMPT).append(":  ").append(guesses(r.afterPlace())).append('\n');
 
         List<String> w = r.promptWords();
         String last = w.getLast();
-        b.append(String.format(Locale.ROOT, "%nAttention of %s (the last word of the prompt) over the words it may see; each row is a softmax, so it sums to 1.%n", last));
-        b.append(String.format(Locale.ROOT, "Here %s alone decides %s rather than 里, so no head has to look back: this is where each head looks, not what it needs.%n",
+        b.append(String.format(Locale.ROOT, "%nAttention of %s over the words it may see (each row is a softmax: it sums to 1).%n", last));
+        b.append(String.format(Locale.ROOT, "Here %s itself decides %s over 里, so no head must look back: this shows where heads look, not what they need.%n",
                 last, ANSWER));
         b.append(" ".repeat("layer 0 head 0 ".length()));
         for (String word : w) b.append(pad(word, 8));

@@ -82,6 +82,17 @@ class TrainCliTest {
         assertEquals(5, points(resumed, LossChart.VAL_ID));
     }
 
+    @Test
+    void aChartThatCannotBeDrawnIsAWarningNotAFailedRun() throws Exception {
+        Path c = corpus(), out = dir.resolve("nochart");
+        Files.createDirectories(out.resolve("loss.svg")); // a folder where the chart should go
+        CliTest.Result r = CliTest.run("train", "--data", c.toString(), "--out", out.toString(), "--steps", "4", "--eval-interval", "2",
+                "--batch-size", "2", "--context-length", "16", "--d-model", "16", "--heads", "2", "--eval-batches", "1", "--no-sample");
+        assertEquals(0, r.status(), r.err());
+        assertEquals(1, r.err().lines().filter(l -> l.startsWith("llmj: warning: cannot draw")).count(), "warned once: " + r.err());
+        assertTrue(!r.out().contains("loss curves") && Files.isRegularFile(out.resolve("model.safetensors")), r.out());
+    }
+
     private static String[] concat(String[] a, String[] b) {
         String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, r, a.length, b.length);

@@ -142,7 +142,14 @@ final class TrainCommand implements Callable<Integer> {
             String text = Corpus.read(corpus);
             tok = buildTokenizer(text);
             model = new DecoderLM(modelConfig(p, tok.vocabSize(), cfg.contextLength()), seed);
-            if (force) Trainer.clear(dir); // the old run's optimizer, state and log must not mix with this one
+            if (force) { // the old run's optimizer, state, log and chart must not mix with this one
+                Trainer.clear(dir);
+                try {
+                    Files.deleteIfExists(dir.resolve(LossChart.FILE));
+                } catch (java.io.IOException e) {
+                    throw new LlmjException("cannot clear " + dir + ": " + dev.llmj.io.AtomicFiles.describe(e));
+                }
+            }
         }
         TokenFile tokens = TokenFile.prepare(corpus, tok, dir.resolve("train.tokens"));
         TokenFile.Slice[] split = tokens.split(cfg.valFraction());
@@ -164,20 +171,33 @@ final class TrainCommand implements Callable<Integer> {
         if (trainer.step() >= cfg.steps()) throw new LlmjException(dir + " has already trained " + trainer.step() + " steps; raise --steps to go on");
 
         ModelConfig mc = model.config;
-        o.printf("model: %s, %d layers, %d heads%s, d=%d, context %d, vocabulary %d (%s) — %,d parameters%n", mc.family(), mc.nLayers(), mc.nHeads(),
-                mc.nKvHeads() != mc.nHeads() ? " (" + mc.nKvHeads() + " k/v)" : "", mc.dModel(), mc.contextLength(), mc.vocabSize(), tok.kind(),
-                model.parameterCount());
+        String shape = String.format("%s, %d layers, %d heads%s, d=%d, context %d, vocabulary %d (%s) — %,d parameters", mc.family(), mc.nLayers(),
+                mc.nHeads(), mc.nKvHeads() != mc.nHeads() ? " (" + mc.nKvHeads() + " k/v)" : "", mc.dModel(), mc.contextLength(), mc.vocabSize(),
+                tok.kind(), model.parameterCount());
+        o.println("model: " + shape);
         o.printf("data: %s, %,d tokens (%,d train, %,d validation)%n", Main.shown(corpus), tokens.size(), split[0].length(), split[1].length());
         o.printf("training: %s%d steps of %d×%d tokens, lr %.1e → %.1e, %d thread%s, into %s%n",
                 resume != null ? "steps " + (trainer.step() + 1) + "–" : "", cfg.steps(), cfg.batchSize(), cfg.contextLength(), cfg.lr(),
                 cfg.minLr(), Parallel.threads(), Parallel.threads() == 1 ? "" : "s", Main.shown(dir));
         o.flush();
         Progress progress = new Progress(spec.commandLine().getErr(), o);
-        Map<String, Object> last = trainer.run(progress);
+        LossChart chart = new LossChart(dir, Main.shown(dir), shape, spec.commandLine().getErr());
+        Map<String, Object> last = trainer.run(new Trainer.Listener() { // the progress line, and the chart redrawn at each evaluation
+            @Override
+            public void step(int step, int steps, float loss, double tokensPerSec, double etaSeconds) {
+                progress.step(step, steps, loss, tokensPerSec, etaSeconds);
+            }
+
+            @Override
+            public void eval(Map<String, Object> record) {
+                progress.eval(record);
+                chart.refresh();
+            }
+        });
         progress.done();
         o.printf("done: train loss %.4f, val loss %.4f after %d steps (%.1f s, %,.0f tokens/s)%n", (Double) last.get("train_loss"),
                 (Double) last.get("val_loss"), trainer.step(), (Double) last.get("elapsed_s"), (Double) last.get("tokens_per_sec"));
-        o.printf("wrote %s%n", Main.shown(dir));
+        o.printf("wrote %s%s%n", Main.shown(dir), chart.drawn() ? ", and the loss curves in " + Main.shown(dir.resolve(LossChart.FILE)) : "");
         if (!noSample) {
             o.println("sample (temperature 0.8):");
             o.println(SimpleSampler.sample(model, tok, "\n", 300, 0.8f, new Rng(seed)));

@@ -62,6 +62,19 @@ class CliTest {
     }
 
     @Test
+    void lessonPrintsTheCurveAndTheAttention() {
+        Result r = run("lesson", "--steps", "5", "--json");
+        assertEquals(0, r.status(), r.err());
+        Map<String, Object> m = Json.obj(Json.parse(r.out(), "lesson"), "lesson");
+        assertEquals(List.of("猫", "在", "垫子"), m.get("prompt_words"));
+        assertEquals(4, Json.arr(m.get("curve"), "curve").size(), "steps 0, 1, 2, 5");
+        Result text = run("lesson", "--steps", "5");
+        assertEquals(0, text.status(), text.err());
+        assertTrue(text.out().contains("P(上 | 猫 在 垫子)") && text.out().contains("layer 1 head 1"), text.out());
+        run("lesson", "--steps", "0").isOneLineError("--steps must be at least 1");
+    }
+
+    @Test
     void tokenizeWithACharTokenizerBuiltOnTheFly() {
         Result r = run("tokenize", "--data", shakespeare.toString(), "--text", "hii there", "--json");
         assertEquals(0, r.status(), r.err());

@@ -3,9 +3,15 @@ package dev.llmj.cli;
 import dev.llmj.io.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+
+import javax.xml.parsers.DocumentBuilderFactory;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -53,6 +59,69 @@ class TrainCliTest {
         assertEquals(0, more.status(), more.err());
         assertTrue(more.out().contains("steps 13–14") && more.out().contains("data: " + c), more.out());
         assertEquals(3, Files.readAllLines(out.resolve("train-log.jsonl")).size());
+    }
+
+    @Test
+    void lossChartIsRedrawnAtEachEvaluationAndCoversAResumedRun() throws Exception {
+        Path c = corpus(), out = dir.resolve("chart");
+        String[] tinyRun = {"--batch-size", "2", "--context-length", "16", "--d-model", "16", "--heads", "2", "--eval-interval", "2",
+                "--eval-batches", "1", "--threads", "1", "--no-sample"};
+        CliTest.Result r = CliTest.run(concat(new String[] {"train", "--data", c.toString(), "--out", out.toString(), "--steps", "6"}, tinyRun));
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("the loss curves in " + out.resolve("loss.svg")), r.out());
+        Document svg = parseSvg(out.resolve("loss.svg"));
+        assertEquals(3, points(svg, LossChart.TRAIN_ID), "one point per evaluation: steps 2, 4, 6");
+        assertEquals(3, points(svg, LossChart.VAL_ID));
+        String text = svg.getDocumentElement().getTextContent();
+        for (String label : List.of("step", "loss", "train", "validation", out.toString())) assertTrue(text.contains(label), label + " in " + text);
+
+        CliTest.Result more = CliTest.run("train", "--resume", out.toString(), "--steps", "10", "--no-sample");
+        assertEquals(0, more.status(), more.err());
+        Document resumed = parseSvg(out.resolve("loss.svg"));
+        assertEquals(5, points(resumed, LossChart.TRAIN_ID), "the whole run, read back from train-log.jsonl");
+        assertEquals(5, points(resumed, LossChart.VAL_ID));
+    }
+
+    @Test
+    void aChartThatCannotBeDrawnIsAWarningNotAFailedRun() throws Exception {
+        Path c = corpus(), out = dir.resolve("nochart");
+        Files.createDirectories(out.resolve("loss.svg")); // a folder where the chart should go
+        CliTest.Result r = CliTest.run("train", "--data", c.toString(), "--out", out.toString(), "--steps", "4", "--eval-interval", "2",
+                "--batch-size", "2", "--context-length", "16", "--d-model", "16", "--heads", "2", "--eval-batches", "1", "--no-sample");
+        assertEquals(0, r.status(), r.err());
+        assertEquals(1, r.err().lines().filter(l -> l.startsWith("llmj: warning: cannot draw")).count(), "warned once: " + r.err());
+        assertTrue(!r.out().contains("loss curves") && Files.isRegularFile(out.resolve("model.safetensors")), r.out());
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    /** Parses the file as XML without fetching anything (an SVG may name a DTD on the web). */
+    private static Document parseSvg(Path f) throws Exception {
+        DocumentBuilderFactory f0 = DocumentBuilderFactory.newInstance();
+        f0.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
+        Document d = f0.newDocumentBuilder().parse(f.toFile());
+        assertEquals("svg", d.getDocumentElement().getNodeName());
+        return d;
+    }
+
+    /** The vertices of the series line {@code id} (a group holding one path: M, then an L per further point). */
+    private static int points(Document svg, String id) {
+        NodeList groups = svg.getElementsByTagName("g");
+        for (int i = 0; i < groups.getLength(); i++) {
+            Element g = (Element) groups.item(i);
+            if (id.equals(g.getAttribute("id"))) {
+                NodeList paths = g.getElementsByTagName("path");
+                assertEquals(1, paths.getLength(), id);
+                String d = ((Element) paths.item(0)).getAttribute("d");
+                assertTrue(d.matches("M[-0-9.,]+(L[-0-9.,]+)*"), d);
+                return d.split("[ML]", -1).length - 1;
+            }
+        }
+        throw new AssertionError("no <g id=\"" + id + "\">");
     }
 
     @Test

@@ -123,7 +123,7 @@ public final class TextReport {
             if (onlyHead >= 0 && h != onlyHead) continue;
             int kh = h / (nh / nkv);
             vector(b, "head " + h + " q[" + t + "]", tr.q[h], dims);
-            vector(b, "       k[" + t + "]" + (nkv == nh ? "" : " (k/v head " + kh + ")"), tr.k[kh], dims);
+            vector(b, "       k[" + t + "]" + (nkv == nh ? "" : " (kv " + kh + ")"), tr.k[kh], dims);
             vector(b, "       v[" + t + "]", tr.v[kh], dims);
         }
 
@@ -173,7 +173,7 @@ public final class TextReport {
         String above = tr.layer + 1 < c.nLayers()
                 ? (tr.layer + 2 == c.nLayers() ? "layer " + (tr.layer + 1) : "layers " + (tr.layer + 1) + ".." + (c.nLayers() - 1)) + ", then "
                 : "";
-        stage(b, "logits", above + "final " + norm + ", logits = Hn·Wᵀ" + (c.tiedHead() ? " (W = tok_emb, tied)" : ""), "[" + bt + "×" + c.vocabSize() + "]");
+        stage(b, "logits", above + "final " + norm + ", logits = Hn·Wᵀ" + (c.tiedHead() ? " (W = tok_emb, tied)" : " (W = the LM head's own)"), "[" + bt + "×" + c.vocabSize() + "]");
         StringBuilder top = new StringBuilder();
         for (Explanation.Candidate cand : tr.top) {
             top.append(String.format(Locale.ROOT, "  %s %+.3f (p %.3f)", cand.token(), tr.logits[cand.id()], cand.p()));

@@ -1,6 +1,7 @@
 package dev.llmj.inspect;
 
 import dev.llmj.LlmjException;
+import dev.llmj.io.ModelFolder;
 import dev.llmj.model.DecoderLM;
 import dev.llmj.model.ModelConfig;
 import dev.llmj.nn.Activation;
@@ -14,7 +15,10 @@ import dev.llmj.tokenizer.WordTokenizer;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -236,6 +240,30 @@ class ExplanationTest {
         assertTrue(Double.isNaN(e.meanLoss()));
         assertTrue(TextReport.explanation(e).contains("nothing to score"));
         assertEquals(1f, e.attention(0, 0).weights()[0][0]);
+    }
+
+    @Test
+    void theReadmeJavaExample(@TempDir Path dir) throws Exception {
+        ModelFolder.save(model(variants().getFirst()), TOK, dir.resolve("tiny"));
+        // as the README writes it, with out/ replaced by the test's folder
+        ModelFolder.Loaded m = ModelFolder.load(dir.resolve("tiny"));
+        Explanation e = Explanation.of(m.model(), m.tokenizer(), "To be, or not", 5);
+        Explanation.Prediction p = e.predictions().get(3);
+        float[][] w = e.attention(0, 1).weights();
+        double loss = e.meanLoss();
+        String tables = TextReport.explanation(e);
+        HtmlReport.write(e, dir.resolve("explain.html"));
+        Trace tr = Trace.of(m.model(), m.tokenizer(), "To be, or not", 0, 3);
+        float[] row = tr.weights[1];
+        String trace = TextReport.trace(tr, -1, 8);
+
+        assertEquals(TOK.encode("e")[0], p.label());
+        assertEquals(0f, w[3][4]);
+        assertEquals(Float.parseFloat(String.format(java.util.Locale.ROOT, "%.4f", loss)),
+                Float.parseFloat(tables.replaceAll("(?s).*mean loss (\\S+) nats.*", "$1")));
+        assertTrue(Files.readString(dir.resolve("explain.html")).contains("<canvas data-map=\"3\">"));
+        for (int s = 0; s < row.length; s++) assertEquals(w[3][s], row[s], 1e-6f);
+        assertTrue(trace.contains("head 1 q[3]") && trace.contains("(8 of 16)"), trace);
     }
 
     private static float max(float[] a) {

@@ -20,13 +20,13 @@ import java.util.concurrent.Callable;
 
 /** {@code llmj explain}: one text through a model, with the model's real numbers at every step. */
 @Command(name = "explain", mixinStandardHelpOptions = true,
-        description = {"Show one text's path through a model with its real numbers: the tokens and ids, the input/label table,",
-                "the top-k next tokens and the label's probability and loss at every position, and each layer's and head's",
-                "attention weights (rows = query positions, columns = key positions, the future masked to exactly 0).",
+        description = {"Show one text's path through a model with its real numbers: the tokens and ids, the input/label table, "
+                + "the top-k next tokens and the label's probability and loss at every position, and each layer's and head's "
+                + "attention weights (rows = query positions, columns = key positions, the future masked to exactly 0).",
                 "--html draws the same as a page of heatmaps; --trace instead follows one token through one layer, stage by stage."},
         footer = {"", "Examples:",
                 "  llmj explain --model out/tiny --text 'To be, or not to be'",
-                "  llmj explain --model out/tiny --text 'To be, or not to be' --layer 1 --html explain.html",
+                "  llmj explain --model out/tiny --text 'To be, or not' --layer 1 --html e.html",
                 "  llmj explain --model out/tiny --text 'To be' --trace --position 3"})
 final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "A model folder.")

@@ -65,7 +65,7 @@ public final class HtmlReport {
         }
 
         if (!e.attention().isEmpty()) {
-            b.append("<h2>Attention</h2>\n<p>Row t is the query at position t, column s the key it reads; darker is more weight, and each row sums to 1. ")
+            b.append("<h2 id=\"attention\">Attention</h2>\n<p>Row t is the query at position t, column s the key it reads; darker is more weight, and each row sums to 1. ")
                     .append("The grey upper triangle is the future, masked to exactly 0. Hover a cell to read its weight. ")
                     .append("Scale: 0 <span class=\"scale\"></span> 1.</p>\n");
             int layer = -1;
@@ -163,7 +163,7 @@ public final class HtmlReport {
             const tip = document.getElementById('tip');
             const CELL = Math.max(6, Math.min(28, Math.floor(320 / TOKENS.length)));
             const LABELS = CELL >= 10;                      // token labels on the axes when there is room, else every 8th position
-            const FONT = `${Math.min(12, CELL - 2)}px ui-monospace, monospace`;
+            const FONT = `${LABELS ? Math.min(12, CELL - 2) : 10}px ui-monospace, monospace`;
             const cut = s => s.length > 8 ? s.slice(0, 7) + '…' : s;
             const label = i => LABELS ? cut(TOKENS[i]) : String(i);
             const MARGIN = (() => {                         // room for the widest axis label

@@ -119,25 +119,25 @@ public final class Trace {
         for (int head = 0; head < nh; head++) {
             int kh = head / group;
             for (int t = 0; t < time; t++) {
-                float[] s = new float[time];
+                float[] sc = new float[time];                                 // S[t, ·] for this head
                 float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < time; j++) {
-                    if (j > t) {
-                        s[j] = Float.NEGATIVE_INFINITY;                        // the causal mask: a query never sees a later key
+                for (int s = 0; s < time; s++) {
+                    if (s > t) {
+                        sc[s] = Float.NEGATIVE_INFINITY;                      // the causal mask: a query never sees a later key
                         continue;
                     }
                     float dot = 0f;
-                    for (int i = 0; i < hd; i++) dot += qa[t * nh * hd + head * hd + i] * ka[j * nkv * hd + kh * hd + i];
-                    s[j] = dot * scale;
-                    max = Math.max(max, s[j]);
+                    for (int i = 0; i < hd; i++) dot += qa[t * nh * hd + head * hd + i] * ka[s * nkv * hd + kh * hd + i];
+                    sc[s] = dot * scale;
+                    max = Math.max(max, sc[s]);
                 }
-                float sum = 0f;
-                for (int j = 0; j <= t; j++) sum += p[head][t][j] = (float) Math.exp(s[j] - max);
-                for (int j = 0; j <= t; j++) {
-                    p[head][t][j] /= sum;
-                    for (int i = 0; i < hd; i++) o[t * nh * hd + head * hd + i] += p[head][t][j] * va[j * nkv * hd + kh * hd + i];
+                float sum = 0f;                                                // softmax, shifted by the max so exp cannot overflow
+                for (int s = 0; s <= t; s++) sum += p[head][t][s] = (float) Math.exp(sc[s] - max);
+                for (int s = 0; s <= t; s++) {
+                    p[head][t][s] /= sum;
+                    for (int i = 0; i < hd; i++) o[t * nh * hd + head * hd + i] += p[head][t][s] * va[s * nkv * hd + kh * hd + i];
                 }
-                if (t == pt) scores[head] = s;
+                if (t == pt) scores[head] = sc;
             }
         }
         float[] a = attn.o.forward(o, time).clone();                          // [T, d]
@@ -148,7 +148,7 @@ public final class Trace {
         int hidden = mlp.fc.out;
         float[] pre = mlp.fc.forward(x2, time).clone();                        // [T, hidden]
         float[] up = mlp.up != null ? mlp.up.forward(x2, time).clone() : null; // SwiGLU's second branch
-        float[] act = new float[time * hidden];
+        float[] act = new float[time * hidden];                                // act(fc(X2)), times up(X2) for SwiGLU
         for (int i = 0; i < act.length; i++) {
             act[i] = mlp.activation.apply(pre[i]) * (mlp.activation == Activation.SWIGLU ? up[i] : 1f);
         }
@@ -164,7 +164,7 @@ public final class Trace {
         float weightDiff = 0f, logitDiff = 0f;
         for (int head = 0; head < nh; head++) {
             for (int t = 0; t < time; t++) {
-                for (int j = 0; j < time; j++) weightDiff = Math.max(weightDiff, Math.abs(p[head][t][j] - realWeights[(head * time + t) * time + j]));
+                for (int s = 0; s < time; s++) weightDiff = Math.max(weightDiff, Math.abs(p[head][t][s] - realWeights[(head * time + t) * time + s]));
             }
         }
         for (int i = 0; i < logits.length; i++) logitDiff = Math.max(logitDiff, Math.abs(logits[i] - realLogits[i]));

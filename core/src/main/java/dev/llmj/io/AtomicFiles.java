@@ -33,7 +33,11 @@ public final class AtomicFiles {
         Path dir = target.toAbsolutePath().getParent();
         Path tmp = null;
         try {
-            Files.createDirectories(dir);
+            try {
+                Files.createDirectories(dir);
+            } catch (java.nio.file.FileAlreadyExistsException inTheWay) { // its message is only the path
+                throw new LlmjException("cannot write " + target + ": " + inTheWay.getFile() + " is a file, not a folder");
+            }
             tmp = createBeside(target);
             try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
                 writer.writeTo(out);

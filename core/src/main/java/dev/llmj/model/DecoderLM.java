@@ -159,4 +159,11 @@ public final class DecoderLM {
     public float[] attentionWeights(int l) {
         return blocks.get(l).attn.probs();
     }
+
+    /** The vector added to the token embedding at position {@code t}, [d]: learned or sinusoidal; null with RoPE (for inspection). */
+    public float[] positionVector(int t) {
+        int d = config.dModel();
+        if (positions != null) return java.util.Arrays.copyOfRange(positions.weight.value, t * d, (t + 1) * d);
+        return sinusoid == null ? null : java.util.Arrays.copyOfRange(sinusoid, t * d, (t + 1) * d);
+    }
 }

@@ -53,4 +53,12 @@ class AtomicFilesTest {
         assertTrue(e.getMessage().contains("is a folder"), e.getMessage());
         assertTrue(Files.isDirectory(folder));
     }
+
+    @Test
+    void aFileWhereAFolderShouldBeIsNamed() throws Exception {
+        Path file = Files.writeString(dir.resolve("notes.txt"), "keep");
+        LlmjException e = assertThrows(LlmjException.class, () -> AtomicFiles.writeString(file.resolve("page.html"), "x"));
+        assertEquals("cannot write " + file.resolve("page.html") + ": " + file + " is a file, not a folder", e.getMessage());
+        assertEquals("keep", Files.readString(file));
+    }
 }

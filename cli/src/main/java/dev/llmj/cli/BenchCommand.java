@@ -2,7 +2,15 @@ package dev.llmj.cli;
 
 import dev.llmj.LlmjException;
 import dev.llmj.data.Corpus;
+import dev.llmj.generate.GenerationConfig;
+import dev.llmj.generate.Generator;
 import dev.llmj.io.Json;
+import dev.llmj.io.ModelFolder;
+import dev.llmj.model.DecoderLM;
+import dev.llmj.model.KvCache;
+import dev.llmj.model.ModelConfig;
+import dev.llmj.tensor.Parallel;
+import dev.llmj.tensor.Rng;
 import dev.llmj.tokenizer.BpeTrainer;
 import dev.llmj.tokenizer.SpecialTokens;
 import dev.llmj.tokenizer.Tokenizer;
@@ -24,7 +32,7 @@ import java.util.concurrent.Callable;
 /** {@code llmj bench}: measured speed, reported as medians after a warm-up. Benchmarks, never tests. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure llmj's speed (medians of several runs after a warm-up).",
-        subcommands = {BenchCommand.TokenizerBench.class})
+        subcommands = {BenchCommand.TokenizerBench.class, BenchCommand.GenerateBench.class})
 final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -103,10 +111,130 @@ final class BenchCommand implements Runnable {
             return 0;
         }
 
-        private static double median(double[] xs) {
-            double[] s = xs.clone();
-            Arrays.sort(s);
-            return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    static double median(double[] xs) {
+        double[] s = xs.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    /** Peak resident memory of this process in bytes (Linux), or -1. */
+    static long peakRss() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux: no figure
+        }
+        return -1;
+    }
+
+    /** Model shapes to benchmark without a download: random weights, the real sizes. */
+    static final Map<String, ModelConfig> SHAPES = new LinkedHashMap<>();
+    static {
+        SHAPES.put("small", ModelConfig.gpt2(65, 64, 128, 4, 4, 0f));                    // the small preset (char Shakespeare)
+        SHAPES.put("gpt2-124m", ModelConfig.gpt2(50257, 1024, 768, 12, 12, 0f));         // GPT-2 small
+        SHAPES.put("llama-110m", ModelConfig.llama(32000, 1024, 768, 12, 12, 12, 2048));  // llama2.c's stories110M
+    }
+
+    @Command(name = "generate", mixinStandardHelpOptions = true,
+            description = {"Prefill (reading a prompt) and decode (writing one token at a time with the KV cache) speeds, measured",
+                    "separately: median tokens/s over --runs after a warm-up, on a model folder or a named shape with random weights."},
+            footer = {"", "Shapes: small, gpt2-124m, llama-110m.", "Example:", "  llmj bench generate --shape gpt2-124m --prompt-tokens 128 --new-tokens 64 --json"})
+    static final class GenerateBench implements Callable<Integer> {
+        @Option(names = "--model", paramLabel = "DIR", description = "A model folder.")
+        Path model;
+        @Option(names = "--shape", paramLabel = "NAME", description = "A named shape with random weights: small, gpt2-124m, llama-110m.")
+        String shape;
+        @Option(names = "--prompt-tokens", paramLabel = "N", description = "Prompt length. Default: 128, or half the context if shorter.")
+        Integer promptTokens;
+        @Option(names = "--new-tokens", paramLabel = "N", description = "Tokens to generate. Default: 128, or what is left of the context.")
+        Integer newTokens;
+        @Option(names = "--batch", paramLabel = "B", defaultValue = "1", description = "Sequences generated together. Default: ${DEFAULT-VALUE}.")
+        int batch;
+        @Option(names = "--runs", paramLabel = "N", defaultValue = "5", description = "Measured runs after one warm-up. Default: ${DEFAULT-VALUE}.")
+        int runs;
+        @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).")
+        Integer threads;
+        @Option(names = "--json", description = "Print the figures as JSON.")
+        boolean json;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            if ((model == null) == (shape == null)) throw new LlmjException("give --model DIR or --shape NAME (" + String.join(", ", SHAPES.keySet()) + ")");
+            if (runs < 1) throw new LlmjException("--runs must be at least 1");
+            if (batch < 1) throw new LlmjException("--batch must be at least 1");
+            if (threads != null) {
+                if (threads < 1) throw new LlmjException("--threads must be at least 1");
+                Parallel.setThreads(threads);
+            }
+            DecoderLM m;
+            if (model != null) {
+                m = ModelFolder.load(model).model();
+            } else {
+                ModelConfig c = SHAPES.get(shape);
+                if (c == null) throw new LlmjException("unknown --shape '" + shape + "': use " + String.join(", ", SHAPES.keySet()));
+                m = new DecoderLM(c, 1);
+            }
+            int ctx = m.config.contextLength();
+            int prompt = promptTokens != null ? promptTokens : Math.min(128, ctx / 2);
+            int fresh = newTokens != null ? newTokens : Math.min(128, ctx - prompt);
+            if (prompt < 1 || fresh < 1 || prompt + fresh > ctx) {
+                throw new LlmjException("--prompt-tokens " + prompt + " and --new-tokens " + fresh + " must be positive and fit the context length " + ctx);
+            }
+            Rng r = new Rng(7);
+            List<int[]> prompts = new java.util.ArrayList<>();
+            for (int b = 0; b < batch; b++) {
+                int[] ids = new int[prompt];
+                for (int i = 0; i < prompt; i++) ids[i] = r.nextInt(m.config.vocabSize());
+                prompts.add(ids);
+            }
+            Generator gen = new Generator(m, null); // ids only: no <eos>, so every run writes all its tokens
+            GenerationConfig cfg = new GenerationConfig(fresh, 1f, 0, 1f, 0f, 1f, 1, List.of(), false);
+            gen.generateIds(prompts, cfg, null); // warm-up: the JIT compiles the kernels
+            double[] prefill = new double[runs], decode = new double[runs];
+            for (int i = 0; i < runs; i++) {
+                Generator.Timing t = gen.generateIds(prompts, cfg.withSeed(i), null).get(0).timing();
+                prefill[i] = t.prefillTokensPerSec();
+                decode[i] = t.decodeTokensPerSec();
+            }
+            long weightBytes = m.parameterCount() * Float.BYTES;
+            Map<String, Object> res = new LinkedHashMap<>();
+            res.put("model", model != null ? Main.shown(model) : shape);
+            res.put("parameters", m.parameterCount());
+            res.put("threads", Parallel.threads());
+            res.put("batch", batch);
+            res.put("prompt_tokens", prompt);
+            res.put("new_tokens", fresh);
+            res.put("prefill_tokens_per_sec", round(median(prefill)));
+            res.put("decode_tokens_per_sec", round(median(decode)));
+            // each decode step reads every weight once: bytes/s against the machine's memory bandwidth
+            res.put("decode_weight_gb_per_sec", round(median(decode) / batch * weightBytes / 1e9));
+            res.put("weights_mb", round(weightBytes / 1e6));
+            res.put("kv_cache_mb", round(new KvCache(m.config, batch).bytes() / 1e6));
+            res.put("peak_rss_mb", round(peakRss() / 1e6));
+            res.put("runs", runs);
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                out.println(Json.write(res));
+                return 0;
+            }
+            out.printf("%s: %,d parameters, %d thread%s, batch %d%n", res.get("model"), m.parameterCount(), Parallel.threads(),
+                    Parallel.threads() == 1 ? "" : "s", batch);
+            out.printf("prefill  %,10.1f tokens/s   (%d-token prompt%s)%n", median(prefill), prompt, batch > 1 ? " × " + batch : "");
+            out.printf("decode   %,10.1f tokens/s   (%d new tokens%s; weights read at %.1f GB/s)%n", median(decode), fresh,
+                    batch > 1 ? " × " + batch : "", (double) res.get("decode_weight_gb_per_sec"));
+            out.printf("memory   weights %.0f MB, KV cache %.0f MB, peak RSS %.0f MB (median of %d runs)%n", res.get("weights_mb"),
+                    res.get("kv_cache_mb"), res.get("peak_rss_mb"), runs);
+            return 0;
+        }
+
+        private static double round(double x) {
+            return Math.round(x * 10) / 10.0;
         }
     }
 }

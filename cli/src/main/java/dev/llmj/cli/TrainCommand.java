@@ -3,12 +3,13 @@ package dev.llmj.cli;
 import dev.llmj.LlmjException;
 import dev.llmj.data.Corpus;
 import dev.llmj.data.TokenFile;
+import dev.llmj.generate.GenerationConfig;
+import dev.llmj.generate.Generator;
 import dev.llmj.io.ModelFolder;
 import dev.llmj.model.DecoderLM;
 import dev.llmj.model.ModelConfig;
 import dev.llmj.nn.Activation;
 import dev.llmj.tensor.Parallel;
-import dev.llmj.tensor.Rng;
 import dev.llmj.tokenizer.BpeTrainer;
 import dev.llmj.tokenizer.CharTokenizer;
 import dev.llmj.tokenizer.SpecialTokens;
@@ -200,7 +201,7 @@ final class TrainCommand implements Callable<Integer> {
         o.printf("wrote %s%s%n", Main.shown(dir), chart.drawn() ? ", and the loss curves in " + Main.shown(dir.resolve(LossChart.FILE)) : "");
         if (!noSample) {
             o.println("sample (temperature 0.8):");
-            o.println(SimpleSampler.sample(model, tok, "\n", 300, 0.8f, new Rng(seed)));
+            o.println(sample(model, tok, seed));
         }
         tokens.close();
         return 0;
@@ -276,5 +277,18 @@ final class TrainCommand implements Callable<Integer> {
 
     private static <T> T or(T v, T dflt) {
         return v != null ? v : dflt;
+    }
+
+    /** 300 tokens from a line break (or token 0 for a corpus without one), at temperature 0.8, the window sliding. */
+    static String sample(DecoderLM model, Tokenizer tok, long seed) {
+        int[] start;
+        try {
+            start = tok.encode("\n");
+        } catch (LlmjException notInTheVocabulary) {
+            start = new int[0];
+        }
+        if (start.length == 0) start = new int[] {0};
+        GenerationConfig cfg = new GenerationConfig(300, 0.8f, 0, 1f, 0f, 1f, seed, List.of(), true);
+        return new Generator(model, tok).generateIds(List.of(start), cfg, null).get(0).text();
     }
 }

@@ -36,6 +36,8 @@ public final class DecoderLM {
     private int batch, time;
     private float[] h0, logits, dlogits, rowLoss;
     private int[] posIds;
+    private float[] lastRows;             // [R, d]: the KV-cache path's last new token of each sequence
+    private int[] starts = new int[0];    // [R]: the KV-cache path's first new position of each sequence
 
     public DecoderLM(ModelConfig c, long seed) {
         c.validate();
@@ -129,6 +131,44 @@ public final class DecoderLM {
         float[] hn = finalNorm.forward(h, rows);
         System.arraycopy(head.forward(hn, rows), 0, logits, 0, logits.length);
         return logits;
+    }
+
+    /**
+     * Inference through a KV cache: n new tokens for each of R sequences, ids [R·n], sequence r in
+     * cache row {@code rows[r]}, taking the positions after those the cache already holds. Appends
+     * their keys and values to the cache and returns the logits of each sequence's last new token,
+     * [R, V]. A prompt goes in as one call with n = its length (prefill); each generated token then
+     * as a call with n = 1 (decode). The logits equal {@link #forward}'s over the whole sequence.
+     */
+    public float[] forwardCached(int[] ids, int seqs, int n, int[] rows, KvCache cache) {
+        int d = config.dModel(), count = seqs * n;
+        if (starts.length < seqs) starts = new int[seqs];
+        int[] start = starts;
+        for (int r = 0; r < seqs; r++) {
+            start[r] = cache.length(rows[r]);
+            if (start[r] + n > cache.capacity) {
+                throw new IllegalArgumentException("sequence of " + (start[r] + n) + " tokens is longer than the context length " + cache.capacity);
+            }
+        }
+        float[] h = tokens.forward(ids, count);                 // [R·n, d]
+        for (int r = 0; r < seqs; r++) {
+            for (int i = 0; i < n; i++) {
+                int pos = start[r] + i, row = (r * n + i) * d;
+                if (positions != null) Kernels.axpy(1f, positions.weight.value, pos * d, h, row, d);
+                else if (sinusoid != null) Kernels.axpy(1f, sinusoid, pos * d, h, row, d);
+            }
+        }
+        for (int l = 0; l < blocks.size(); l++) h = blocks.get(l).forwardCached(h, seqs, n, rows, start, cache.keys[l], cache.values[l], cache.capacity);
+        float[] hn = finalNorm.forward(h, count);
+        if (lastRows == null || lastRows.length != seqs * d) lastRows = new float[seqs * d];
+        for (int r = 0; r < seqs; r++) System.arraycopy(hn, (r * n + n - 1) * d, lastRows, r * d, d);
+        for (int r = 0; r < seqs; r++) cache.advance(rows[r], n);
+        return head.forward(lastRows, seqs);
+    }
+
+    /** A KV cache for {@code rows} sequences of up to the context length. */
+    public KvCache newCache(int rows) {
+        return new KvCache(config, rows);
     }
 
     /** The mean cross-entropy of the last forward's logits against {@code labels} [B·T]; prepares backward. */

@@ -22,6 +22,8 @@ public final class Attention {
     private int batch, time;
     private float[] qr, kr, vOut, probs, out, dqr, dkr, dv;
     private float[][] scratch; // per (batch row, k/v head): ∂L/∂p for one query row
+    private float[] cq, cOut;   // the KV-cache path's q and attention output, [R·n, H·hd]
+    private float[][] cScores;  // per (sequence, head): one query's weights over the cache
 
     public Attention(String name, int d, int nHeads, int nKvHeads, boolean bias, Rope rope) {
         this.d = d;
@@ -89,6 +91,59 @@ public final class Attention {
             }
         });
         return o.forward(out, rows);
+    }
+
+    /**
+     * Inference with a KV cache. x [R·n, d] holds n new tokens for each of R sequences; sequence r
+     * lives in cache row {@code rows[r]}, already holds {@code start[r]} tokens, and its new tokens
+     * take the positions after them. Their k and v are written into the cache; each new query then
+     * attends over its sequence's cached keys up to its own position (the causal mask, implicitly),
+     * so a new token costs O(position), not a pass over the whole sequence.
+     * keys, values: [cache rows, capacity, Hkv·hd]. Returns y [R·n, d].
+     */
+    public float[] forwardCached(float[] x, int seqs, int n, int[] rows, int[] start, float[] keys, float[] values, int capacity) {
+        int count = seqs * n, qd = nHeads * headDim, kd = nKvHeads * headDim;
+        if (cq == null || cq.length != count * qd) {
+            cq = new float[count * qd];
+            cOut = new float[count * qd];
+        }
+        if (cScores == null || cScores.length < seqs * nHeads || cScores[0].length < capacity) cScores = new float[seqs * nHeads][capacity];
+        System.arraycopy(q.forward(x, count), 0, cq, 0, count * qd);
+        float[] kk = k.forward(x, count), vv = v.forward(x, count);
+        for (int r = 0; r < seqs; r++) {
+            for (int i = 0; i < n; i++) {
+                int pos = start[r] + i, src = r * n + i, dst = (rows[r] * capacity + pos) * kd;
+                if (rope != null) {
+                    rope.rotate(cq, src * qd, nHeads, pos, false);
+                    rope.rotate(kk, src * kd, nKvHeads, pos, false);
+                }
+                System.arraycopy(kk, src * kd, keys, dst, kd);
+                System.arraycopy(vv, src * kd, values, dst, kd);
+            }
+        }
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        int group = nHeads / nKvHeads;
+        Parallel.forRange(seqs * nHeads, 1, (from, to) -> {
+            for (int rh = from; rh < to; rh++) {
+                int r = rh / nHeads, h = rh % nHeads, kh = h / group;
+                int base = rows[r] * capacity * kd + kh * headDim;
+                float[] p = cScores[rh];
+                for (int i = 0; i < n; i++) {
+                    int pos = start[r] + i, qo = (r * n + i) * qd + h * headDim;
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int s = 0; s <= pos; s++) {
+                        p[s] = Kernels.dot(cq, qo, keys, base + s * kd, headDim) * scale;
+                        if (p[s] > max) max = p[s];
+                    }
+                    float sum = 0f;
+                    for (int s = 0; s <= pos; s++) sum += (p[s] = (float) Math.exp(p[s] - max));
+                    float inv = 1f / sum;
+                    java.util.Arrays.fill(cOut, qo, qo + headDim, 0f);
+                    for (int s = 0; s <= pos; s++) Kernels.axpy(p[s] * inv, values, base + s * kd, cOut, qo, headDim);
+                }
+            }
+        });
+        return o.forward(cOut, count);
     }
 
     /** dY → dX, accumulating the four projections' gradients. */

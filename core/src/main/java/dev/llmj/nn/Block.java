@@ -29,20 +29,36 @@ public final class Block {
         this.drop2 = new Dropout(dropout);
     }
 
-    /** H [B·T, d] → H2 [B·T, d]. */
-    public float[] forward(float[] h, int batch, int time, boolean training, Rng rng) {
-        int rows = batch * time, n = rows * attn.d;
+    private void size(int rows) {
         if (h1 == null || this.rows != rows) {
+            int n = rows * attn.d;
             h1 = new float[n];
             h2 = new float[n];
             dh1 = new float[n];
             dh = new float[n];
             this.rows = rows;
         }
+    }
+
+    /** H [B·T, d] → H2 [B·T, d]. */
+    public float[] forward(float[] h, int batch, int time, boolean training, Rng rng) {
+        int rows = batch * time, n = rows * attn.d;
+        size(rows);
         float[] a = drop1.forward(attn.forward(norm1.forward(h, rows), batch, time), n, training, rng);
         for (int i = 0; i < n; i++) h1[i] = h[i] + a[i];
         float[] m = drop2.forward(mlp.forward(norm2.forward(h1, rows), rows), n, training, rng);
         for (int i = 0; i < n; i++) h2[i] = h1[i] + m[i];
+        return h2;
+    }
+
+    /** The same block for n new tokens of each of R sequences, attending through the KV cache (inference: no dropout). */
+    public float[] forwardCached(float[] h, int seqs, int n, int[] rows, int[] start, float[] keys, float[] values, int capacity) {
+        int count = seqs * n, size = count * attn.d;
+        size(count);
+        float[] a = attn.forwardCached(norm1.forward(h, count), seqs, n, rows, start, keys, values, capacity);
+        for (int i = 0; i < size; i++) h1[i] = h[i] + a[i];
+        float[] m = mlp.forward(norm2.forward(h1, count), count);
+        for (int i = 0; i < size; i++) h2[i] = h1[i] + m[i];
         return h2;
     }
 

@@ -34,15 +34,23 @@ public final class Linear {
         return new Linear(weight);
     }
 
+    /** Up to this many rows use the matrix–vector kernel (decoding); more use the transposed-weight one. */
+    static final int FEW_ROWS = 8;
+
     public float[] forward(float[] x, int rows) {
         if (y == null || this.rows != rows) {
             y = new float[rows * out];
             dx = new float[rows * in];
             this.rows = rows;
         }
-        if (wt == null) wt = new float[in * out];
         this.x = x;
-        Kernels.matmulForward(y, x, weight.value, bias == null ? null : bias.value, rows, in, out, wt);
+        float[] b = bias == null ? null : bias.value;
+        if (rows <= FEW_ROWS) {
+            Kernels.matmulRows(y, x, weight.value, b, rows, in, out);
+        } else {
+            if (wt == null) wt = new float[in * out];
+            Kernels.matmulForward(y, x, weight.value, b, rows, in, out, wt);
+        }
         return y;
     }
 

@@ -29,19 +29,22 @@ public final class Rope {
     /** Rotates x [B·T, heads·hd] in place; {@code inverse} rotates back (for the backward pass). */
     public void apply(float[] x, int batch, int time, int heads, int hd, boolean inverse) {
         if (time > maxTime) throw new IllegalArgumentException("sequence of " + time + " is longer than RoPE's table of " + maxTime);
-        int half = headDim / 2;
         for (int b = 0; b < batch; b++) {
-            for (int t = 0; t < time; t++) {
-                int row = (b * time + t) * heads * hd;
-                for (int h = 0; h < heads; h++) {
-                    int o = row + h * hd;
-                    for (int i = 0; i < half; i++) {
-                        float c = cos[t * half + i], s = inverse ? -sin[t * half + i] : sin[t * half + i];
-                        float x1 = x[o + i], x2 = x[o + i + half];
-                        x[o + i] = x1 * c - x2 * s;
-                        x[o + i + half] = x2 * c + x1 * s;
-                    }
-                }
+            for (int t = 0; t < time; t++) rotate(x, (b * time + t) * heads * hd, heads, t, inverse);
+        }
+    }
+
+    /** Rotates one token's heads, x[off .. off + heads·hd), as position {@code pos} (the KV-cache path). */
+    public void rotate(float[] x, int off, int heads, int pos, boolean inverse) {
+        if (pos >= maxTime) throw new IllegalArgumentException("position " + pos + " is beyond RoPE's table of " + maxTime);
+        int half = headDim / 2;
+        for (int h = 0; h < heads; h++) {
+            int o = off + h * headDim;
+            for (int i = 0; i < half; i++) {
+                float c = cos[pos * half + i], s = inverse ? -sin[pos * half + i] : sin[pos * half + i];
+                float x1 = x[o + i], x2 = x[o + i + half];
+                x[o + i] = x1 * c - x2 * s;
+                x[o + i + half] = x2 * c + x1 * s;
             }
         }
     }

@@ -57,29 +57,116 @@ public final class Kernels {
     /**
      * Y[R, O] = X[R, I] · W[O, I]ᵀ (+ b[O] if b is not null). Y is overwritten. W is first copied
      * transposed into {@code wt} [I, O] (a 1/R share of the work), so every output row is built
-     * from contiguous multiply-adds, y_r += x[r, i] · Wᵀ_i, with no horizontal sums.
+     * from contiguous multiply-adds, y_r += x[r, i] · Wᵀ_i, with no horizontal sums. The work is cut
+     * into tiles of rows × a panel of output columns narrow enough that the panel Wᵀ[:, o0:o1)
+     * stays in the L2 cache while every row of the tile uses it (else each row would stream all
+     * of W from memory again). Panel widths are multiples of the vector length, so each element
+     * is summed exactly as without tiling.
      */
     public static void matmulForward(float[] y, float[] x, float[] w, float[] b, int rows, int in, int out, float[] wt) {
         transpose(w, wt, out, in);
-        Parallel.forRange(rows, Math.max(1, 16384 / Math.max(1, out)), (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                int yo = r * out, xo = r * in;
-                if (b != null) System.arraycopy(b, 0, y, yo, out);
-                else java.util.Arrays.fill(y, yo, yo + out, 0f);
-                for (int i = 0; i < in; i++) {
-                    float xi = x[xo + i];
-                    if (xi != 0f) axpy(xi, wt, i * out, y, yo, out);
+        int panel = Math.min(out, Math.max(2 * L, PANEL_BYTES / (Float.BYTES * Math.max(1, in)) / (2 * L) * (2 * L)));
+        int panels = (out + panel - 1) / panel;
+        int rowBlock = Math.max(1, Math.min(64, 16384 / Math.max(1, panel)));
+        int rowBlocks = (rows + rowBlock - 1) / rowBlock;
+        Parallel.forRange(panels * rowBlocks, 1, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                int o0 = (t % panels) * panel, o1 = Math.min(out, o0 + panel), r0 = (t / panels) * rowBlock, r1 = Math.min(rows, r0 + rowBlock);
+                int r = r0;
+                for (; r + 4 <= r1; r += 4) tile4(y, x, wt, b, r, in, out, o0, o1);
+                for (; r < r1; r++) {
+                    int yo = r * out, xo = r * in;
+                    if (b != null) System.arraycopy(b, o0, y, yo + o0, o1 - o0);
+                    else java.util.Arrays.fill(y, yo + o0, yo + o1, 0f);
+                    for (int i = 0; i < in; i++) axpy(x[xo + i], wt, i * out + o0, y, yo + o0, o1 - o0);
                 }
             }
         });
     }
 
-    /** dst[C, R] = src[R, C]ᵀ. */
-    public static void transpose(float[] src, float[] dst, int rows, int cols) {
-        for (int r = 0; r < rows; r++) {
-            int so = r * cols;
-            for (int c = 0; c < cols; c++) dst[c * rows + r] = src[so + c];
+    /**
+     * Rows r..r+3 of Y over columns [o0, o1): the register-blocked micro-kernel. 4 rows × 2 vectors of
+     * outputs stay in 8 accumulators for the whole sum over i, so each Wᵀ vector loaded serves 4 rows
+     * and Y is written once instead of read and written at every i. Each element is still the same
+     * chain of FMAs in i order as {@link #axpy} makes it, so the result does not depend on the blocking.
+     */
+    private static void tile4(float[] y, float[] x, float[] wt, float[] b, int r, int in, int out, int o0, int o1) {
+        int x0 = r * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+        int o = o0;
+        for (; o + 2 * L <= o1; o += 2 * L) {
+            FloatVector a00, a01, a10, a11, a20, a21, a30, a31;
+            if (b != null) {
+                a00 = a10 = a20 = a30 = FloatVector.fromArray(S, b, o);
+                a01 = a11 = a21 = a31 = FloatVector.fromArray(S, b, o + L);
+            } else {
+                a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = FloatVector.zero(S);
+            }
+            for (int i = 0, wo = o; i < in; i++, wo += out) {
+                FloatVector w0 = FloatVector.fromArray(S, wt, wo), w1 = FloatVector.fromArray(S, wt, wo + L);
+                FloatVector v0 = FloatVector.broadcast(S, x[x0 + i]), v1 = FloatVector.broadcast(S, x[x1 + i]);
+                FloatVector v2 = FloatVector.broadcast(S, x[x2 + i]), v3 = FloatVector.broadcast(S, x[x3 + i]);
+                a00 = w0.fma(v0, a00);
+                a01 = w1.fma(v0, a01);
+                a10 = w0.fma(v1, a10);
+                a11 = w1.fma(v1, a11);
+                a20 = w0.fma(v2, a20);
+                a21 = w1.fma(v2, a21);
+                a30 = w0.fma(v3, a30);
+                a31 = w1.fma(v3, a31);
+            }
+            int y0 = r * out + o;
+            a00.intoArray(y, y0);
+            a01.intoArray(y, y0 + L);
+            a10.intoArray(y, y0 + out);
+            a11.intoArray(y, y0 + out + L);
+            a20.intoArray(y, y0 + 2 * out);
+            a21.intoArray(y, y0 + 2 * out + L);
+            a30.intoArray(y, y0 + 3 * out);
+            a31.intoArray(y, y0 + 3 * out + L);
         }
+        if (o < o1) { // the columns left over: row by row, as the plain loop does them
+            for (int k = 0; k < 4; k++) {
+                int yo = (r + k) * out, xo = (r + k) * in;
+                if (b != null) System.arraycopy(b, o, y, yo + o, o1 - o);
+                else java.util.Arrays.fill(y, yo + o, yo + o1, 0f);
+                for (int i = 0; i < in; i++) axpy(x[xo + i], wt, i * out + o, y, yo + o, o1 - o);
+            }
+        }
+    }
+
+    /** The share of the L2 cache one panel of Wᵀ may take. */
+    private static final int PANEL_BYTES = 256 * 1024;
+
+    /**
+     * Y[R, O] = X[R, I] · W[O, I]ᵀ (+ b) for a few rows: each output is one dot product of an X row
+     * with a W row, so W is read once, in place, with no transposed copy — the matrix–vector form
+     * that decoding one token at a time needs. Split over output columns.
+     */
+    public static void matmulRows(float[] y, float[] x, float[] w, float[] b, int rows, int in, int out) {
+        Parallel.forRange(out, Math.max(1, 32768 / Math.max(1, in * rows)), (o0, o1) -> {
+            for (int o = o0; o < o1; o++) {
+                for (int r = 0; r < rows; r++) {
+                    y[r * out + o] = dot(x, r * in, w, o * in, in) + (b == null ? 0f : b[o]);
+                }
+            }
+        });
+    }
+
+    /** dst[C, R] = src[R, C]ᵀ, in 32 × 32 blocks so both sides move whole cache lines; blocks of rows in parallel. */
+    public static void transpose(float[] src, float[] dst, int rows, int cols) {
+        final int B = 32;
+        Parallel.forRange((rows + B - 1) / B, Math.max(1, 65536 / Math.max(1, B * cols)), (b0, b1) -> {
+            for (int r0 = b0 * B; r0 < Math.min(rows, b1 * B); r0 += B) {
+                int r1 = Math.min(rows, r0 + B);
+                for (int c0 = 0; c0 < cols; c0 += B) {
+                    int c1 = Math.min(cols, c0 + B);
+                    for (int r = r0; r < r1; r++) {
+                        int so = r * cols;
+                        for (int c = c0; c < c1; c++) dst[c * rows + r] = src[so + c];
+                    }
+                }
+            }
+        });
     }
 
     /** dX[R, I] += dY[R, O] · W[O, I]. */

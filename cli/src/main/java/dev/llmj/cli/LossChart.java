@@ -11,8 +11,15 @@ import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.title.TextTitle;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
-import org.jfree.svg.SVGGraphics2D;
-import org.jfree.svg.SVGHints;
+import org.apache.batik.svggen.DefaultErrorHandler;
+import org.apache.batik.svggen.DefaultExtensionHandler;
+import org.apache.batik.svggen.DefaultStyleHandler;
+import org.apache.batik.svggen.ImageHandlerBase64Encoder;
+import org.apache.batik.svggen.SVGGeneratorContext;
+import org.apache.batik.svggen.SVGIDGenerator;
+import org.apache.batik.svggen.SVGGraphics2D;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -21,17 +28,27 @@ import java.awt.Graphics2D;
 import java.awt.Shape;
 import java.awt.geom.Ellipse2D;
 import java.awt.geom.Rectangle2D;
+import java.awt.Dimension;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.text.DecimalFormat;
+import java.text.DecimalFormatSymbols;
+import java.util.Locale;
 import java.util.Map;
+import javax.xml.parsers.DocumentBuilderFactory;
+import javax.xml.parsers.ParserConfigurationException;
 
 /**
  * {@code loss.svg} in a model folder: train and validation loss against step. It is redrawn
  * from the whole {@code train-log.jsonl} at each evaluation, so after {@code --resume} it still
- * shows the run from step one. JFreeChart lays the chart out and JFreeSVG records its Java2D
- * drawing as SVG text: no window, no display.
+ * shows the run from step one. JFreeChart lays the chart out and Batik's SVG generator records
+ * its Java2D drawing as an SVG DOM (the JDK's own), which Batik then writes as text: no window,
+ * no display.
  */
 final class LossChart {
     static final String FILE = "loss.svg";
@@ -107,8 +124,15 @@ final class LossChart {
         XYLineAndShapeRenderer lines = new XYLineAndShapeRenderer(true, true) {
             @Override
             protected void drawFirstPassShape(Graphics2D g2, int pass, int series, int item, Shape shape) {
-                g2.setRenderingHint(SVGHints.KEY_ELEMENT_ID, series == 0 ? TRAIN_ID : VAL_ID); // names the next element drawn: this line
+                // Batik has no hint that names an element, so the line is drawn into a top-level group of its own,
+                // which gets the id and goes back where the line would have been
+                SVGGraphics2D svg = (SVGGraphics2D) g2;
+                Element outer = svg.getTopLevelGroup(false); // false: definitions (the plot's clip) stay pending for the root's <defs>
                 super.drawFirstPassShape(g2, pass, series, item, shape);
+                Element line = svg.getTopLevelGroup(false);
+                line.setAttributeNS(null, "id", series == 0 ? TRAIN_ID : VAL_ID);
+                outer.appendChild(line);
+                svg.setTopLevelGroup(outer);
             }
         };
         lines.setDrawSeriesLineAsPath(true); // one <path> per series rather than a <line> per segment
@@ -130,16 +154,42 @@ final class LossChart {
         JFreeChart chart = new JFreeChart(title, new Font(Font.SANS_SERIF, Font.BOLD, 16), plot, true);
         chart.setBackgroundPaint(Color.WHITE);
         chart.addSubtitle(new TextTitle(subtitle, new Font(Font.SANS_SERIF, Font.PLAIN, 12)));
-        SVGGraphics2D g = new SVGGraphics2D(WIDTH, HEIGHT);
-        g.setDefsKeyPrefix("loss"); // a fixed prefix for clip-path ids (the default is a clock reading), so the same log gives the same file
-        g.setGeomDoubleConverter(LossChart::twoDecimals);
+        Document doc;
+        try {
+            doc = DocumentBuilderFactory.newDefaultInstance().newDocumentBuilder().newDocument(); // the JDK's DOM: Batik's own is not needed
+        } catch (ParserConfigurationException e) {
+            throw new IllegalStateException(e);
+        }
+        SVGGraphics2D g = new SVGGraphics2D(new Context(doc), false); // false: text as <text>, so the file holds the words themselves
+        g.setSVGCanvasSize(new Dimension(WIDTH, HEIGHT));
         chart.draw(g, new Rectangle2D.Double(0, 0, WIDTH, HEIGHT));
-        AtomicFiles.writeString(dir.resolve(FILE), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + g.getSVGElement() + "\n");
+        Element svg = g.getRoot();
+        svg.setAttributeNS(null, "viewBox", "0 0 " + WIDTH + " " + HEIGHT); // scales with its box rather than being cropped
+        AtomicFiles.write(dir.resolve(FILE), out -> {
+            Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8); // declared as such in the XML header Batik writes
+            g.stream(svg, w, false, false); // attributes rather than CSS; characters as they are, not escaped
+            w.flush();
+        });
     }
 
-    /** Coordinates to 1/100 of a pixel (finer than any screen shows) instead of every digit of a double. */
-    private static String twoDecimals(double v) {
-        long r = Math.round(v * 100);
-        return r % 100 == 0 ? Long.toString(r / 100) : Double.toString(r / 100.0);
+    /**
+     * Batik's default context ({@code SVGGeneratorContext.createDefault}) with no "Generated by"
+     * comment, and coordinates to 1/100 of a pixel (finer than any screen shows) written by a
+     * {@code DecimalFormat} of its own: Batik's are static, shared by every context in the JVM,
+     * and a {@code DecimalFormat} is not thread-safe, so two runs training in one JVM could
+     * otherwise garble each other's numbers.
+     */
+    private static final class Context extends SVGGeneratorContext {
+        Context(Document doc) {
+            super(doc);
+            setIDGenerator(new SVGIDGenerator()); // ids count up from 1 (clipPath1, …): the same drawing gives the same file
+            setExtensionHandler(new DefaultExtensionHandler());
+            setImageHandler(new ImageHandlerBase64Encoder());
+            setStyleHandler(new DefaultStyleHandler());
+            setErrorHandler(new DefaultErrorHandler());
+            setComment(null);
+            setPrecision(2);
+            decimalFormat = new DecimalFormat("#.##", DecimalFormatSymbols.getInstance(Locale.US));
+        }
     }
 }

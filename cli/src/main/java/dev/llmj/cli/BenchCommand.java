@@ -214,8 +214,8 @@ final class BenchCommand implements Runnable {
             res.put("decode_tokens_per_sec", round(median(decode)));
             // each decode step reads every weight once: bytes/s against the machine's memory bandwidth
             res.put("decode_weight_gb_per_sec", round(median(decode) / batch * weightBytes / 1e9));
-            res.put("weights_mb", round(weightBytes / 1e6));
-            res.put("kv_cache_mb", round(new KvCache(m.config, batch).bytes() / 1e6));
+            res.put("weights_mb", Math.round(weightBytes / 1e3) / 1e3);
+            res.put("kv_cache_mb", Math.round(new KvCache(m.config, batch).bytes() / 1e3) / 1e3);
             res.put("peak_rss_mb", round(peakRss() / 1e6));
             res.put("runs", runs);
             PrintWriter out = spec.commandLine().getOut();
@@ -228,7 +228,7 @@ final class BenchCommand implements Runnable {
             out.printf("prefill  %,10.1f tokens/s   (%d-token prompt%s)%n", median(prefill), prompt, batch > 1 ? " × " + batch : "");
             out.printf("decode   %,10.1f tokens/s   (%d new tokens%s; weights read at %.1f GB/s)%n", median(decode), fresh,
                     batch > 1 ? " × " + batch : "", (double) res.get("decode_weight_gb_per_sec"));
-            out.printf("memory   weights %.0f MB, KV cache %.0f MB, peak RSS %.0f MB (median of %d runs)%n", res.get("weights_mb"),
+            out.printf("memory   weights %.1f MB, KV cache %.1f MB, peak RSS %.0f MB (median of %d runs)%n", res.get("weights_mb"),
                     res.get("kv_cache_mb"), res.get("peak_rss_mb"), runs);
             return 0;
         }

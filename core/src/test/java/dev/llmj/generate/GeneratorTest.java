@@ -218,4 +218,24 @@ class GeneratorTest {
         LlmjException e = assertThrows(LlmjException.class, () -> g.generate("", d, null));
         assertTrue(e.getMessage().contains("tokenizes to nothing"), e.getMessage());
     }
+
+    @Test
+    void theReadmeJavaExample() {
+        DecoderLM model = model(families().get(0));
+        Generator gen = new Generator(model, CHARS);
+        GenerationConfig cfg = new GenerationConfig(6, 0.8f, 40, 0.95f, 0f, 1.1f, 7, List.of("\n\n"), false);
+        StringBuilder streamed = new StringBuilder();
+        Generator.Result r = gen.generate("abc", cfg, streamed::append);
+        assertEquals(r.text(), streamed.toString());
+        assertTrue(r.stop() != null && r.tokens().length <= 6);
+        assertTrue(r.timing().prefillTokensPerSec() > 0 && r.timing().decodeTokensPerSec() > 0);
+        assertEquals(2, gen.generate(List.of("ab", "c"), cfg, (seq, text) -> {}).size());
+
+        int[] ids = CHARS.encode("abc");
+        KvCache cache = model.newCache(1);
+        float[] last = model.forwardCached(ids, 1, ids.length, new int[] {0}, cache);
+        assertEquals(V, last.length);
+        last = model.forwardCached(new int[] {2}, 1, 1, new int[] {0}, cache);
+        assertEquals(4, cache.length(0));
+    }
 }

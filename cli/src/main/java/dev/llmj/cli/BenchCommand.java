@@ -183,7 +183,7 @@ final class BenchCommand implements Runnable {
             int ctx = m.config.contextLength();
             int prompt = promptTokens != null ? promptTokens : Math.min(128, ctx / 2);
             int fresh = newTokens != null ? newTokens : Math.min(128, ctx - prompt);
-            if (prompt < 1 || fresh < 1 || prompt + fresh > ctx) {
+            if (prompt < 1 || fresh < 1 || prompt + fresh - 1 > ctx) {
                 throw new LlmjException("--prompt-tokens " + prompt + " and --new-tokens " + fresh + " must be positive and fit the context length " + ctx);
             }
             Rng r = new Rng(7);
@@ -203,6 +203,9 @@ final class BenchCommand implements Runnable {
                 decode[i] = t.decodeTokensPerSec();
             }
             long weightBytes = m.parameterCount() * Float.BYTES;
+            // a decode step reads every matrix once, but only one row of each embedding table (a tied head reads it whole, once)
+            long readBytes = (m.parameterCount() - (m.positions == null ? 0 : m.positions.weight.size())
+                    - (m.config.tiedHead() ? 0 : m.tokens.weight.size())) * (long) Float.BYTES;
             Map<String, Object> res = new LinkedHashMap<>();
             res.put("model", model != null ? Main.shown(model) : shape);
             res.put("parameters", m.parameterCount());
@@ -213,7 +216,8 @@ final class BenchCommand implements Runnable {
             res.put("prefill_tokens_per_sec", round(median(prefill)));
             res.put("decode_tokens_per_sec", round(median(decode)));
             // each decode step reads every weight once: bytes/s against the machine's memory bandwidth
-            res.put("decode_weight_gb_per_sec", round(median(decode) / batch * weightBytes / 1e9));
+            int passes = (batch + dev.llmj.nn.Linear.FEW_ROWS - 1) / dev.llmj.nn.Linear.FEW_ROWS; // weight passes per step
+            res.put("decode_weight_gb_per_sec", round(median(decode) / batch * passes * readBytes / 1e9));
             res.put("weights_mb", Math.round(weightBytes / 1e3) / 1e3);
             res.put("kv_cache_mb", Math.round(new KvCache(m.config, batch).bytes() / 1e3) / 1e3);
             res.put("peak_rss_mb", round(peakRss() / 1e6));

@@ -83,14 +83,14 @@ final class GenerateCommand implements Callable<Integer> {
             return 0;
         }
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        for (int turn = 0; ; turn++) {
+        for (int turn = 0; ; ) {
             err.print("> ");
             err.flush();
             String line = in.readLine();
             if (line == null || line.strip().equals("/quit")) break;
             if (line.isBlank()) continue;
             try {
-                run(gen, List.of(line), cfg.withSeed(seed + turn), out, err);
+                run(gen, List.of(line), cfg.withSeed(seed + turn++), out, err);
             } catch (LlmjException e) { // a bad prompt ends that turn, not the session
                 err.println("llmj: " + e.getMessage());
             }
@@ -102,7 +102,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (maxTokens == null && !slidingWindow) { // the default budget shrinks to what the context holds
             int longest = 0;
             for (String p : ps) longest = Math.max(longest, gen.tokenizer().encode(p).length);
-            cfg = cfg.withMaxTokens(Math.max(1, Math.min(cfg.maxTokens(), gen.model().config.contextLength() - longest)));
+            cfg = cfg.withMaxTokens(Math.max(1, Math.min(cfg.maxTokens(), gen.model().config.contextLength() - longest + 1)));
         }
         boolean stream = !json && ps.size() == 1;
         boolean[] started = {false};

@@ -46,7 +46,7 @@ public record GenerationConfig(int maxTokens, float temperature, int topK, float
         return new GenerationConfig(maxTokens, temperature, topK, topP, minP, repetitionPenalty, s, stop, slidingWindow);
     }
 
-    /** Every out-of-range setting as one clear error. */
+    /** Every out-of-range setting as one clear error. (A temperature below 1e-6 counts as greedy.) */
     public GenerationConfig validate() {
         if (maxTokens < 1) throw new LlmjException("--max-tokens must be at least 1, not " + maxTokens);
         if (!(temperature >= 0f) || Float.isInfinite(temperature)) throw new LlmjException("--temperature must be 0 (greedy) or positive, not " + temperature);

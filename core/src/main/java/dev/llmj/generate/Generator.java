@@ -3,6 +3,8 @@ package dev.llmj.generate;
 import dev.llmj.LlmjException;
 import dev.llmj.model.DecoderLM;
 import dev.llmj.model.KvCache;
+import dev.llmj.nn.Linear;
+import dev.llmj.tokenizer.ByteBpeTokenizer;
 import dev.llmj.tokenizer.IntList;
 import dev.llmj.tokenizer.SpecialTokens;
 import dev.llmj.tokenizer.Tokenizer;
@@ -19,8 +21,10 @@ import java.util.List;
  *             attention over the cache) → logits for the next one
  * </pre>
  * Several prompts decode together: each step runs one token of every unfinished sequence through
- * the weights at once. Not thread-safe: one generation at a time per generator (the model's
- * buffers are shared).
+ * the weights at once, in groups of up to {@link Linear#FEW_ROWS} so that every sequence takes the
+ * same kernels as it would alone (a batch gives exactly what each prompt gives alone). Not
+ * thread-safe: one generation at a time per model (the buffers belong to the model's layers), and
+ * not while the model trains.
  */
 public final class Generator {
     /** Receives each piece of final text of sequence {@code seq} as soon as it is known. */
@@ -55,6 +59,7 @@ public final class Generator {
     private final DecoderLM model;
     private final Tokenizer tok;
     private final int vocab, eos;
+    private final boolean[] banned; // ids the tokenizer has no text for, or null
     private KvCache cache;
 
     /** {@code tokenizer} may be null for ids in, ids out (no text, no {@code <eos>}, no stop strings): benchmarks, tests. */
@@ -64,6 +69,12 @@ public final class Generator {
         int v = model.config.vocabSize();
         this.vocab = tokenizer == null ? v : Math.min(v, tokenizer.vocabSize()); // never sample an id the tokenizer cannot decode
         this.eos = tokenizer == null ? -1 : tokenizer.specials().id(SpecialTokens.Role.EOS);
+        boolean[] b = new boolean[vocab];
+        boolean any = false;
+        if (tokenizer instanceof ByteBpeTokenizer bpe) { // tiktoken vocabularies leave some ids unused
+            for (int i = 0; i < vocab; i++) any |= b[i] = !bpe.hasToken(i);
+        }
+        this.banned = any ? b : null;
     }
 
     public DecoderLM model() {
@@ -100,9 +111,15 @@ public final class Generator {
         if (n == 0) return List.of();
         for (int[] p : prompts) {
             if (p.length == 0) throw new LlmjException("a prompt has no tokens");
-            if (!cfg.slidingWindow() && p.length + cfg.maxTokens() > ctx) {
-                throw new LlmjException("the prompt (" + p.length + (p.length == 1 ? " token" : " tokens") + ") plus " + cfg.maxTokens() + " new tokens would pass the context length "
-                        + ctx + "; ask for fewer tokens, or use the sliding window (--sliding-window) to keep the most recent ones");
+            // the last new token is never fed back, so prompt + maxTokens − 1 positions are enough
+            if (!cfg.slidingWindow() && p.length > ctx) {
+                throw new LlmjException("the prompt has " + p.length + " tokens but the model reads at most " + ctx
+                        + "; shorten it, or use the sliding window (--sliding-window) to keep its most recent tokens");
+            }
+            if (!cfg.slidingWindow() && p.length + cfg.maxTokens() - 1 > ctx) {
+                throw new LlmjException("the prompt (" + p.length + (p.length == 1 ? " token" : " tokens") + ") plus " + cfg.maxTokens()
+                        + " new tokens would pass the context length " + ctx + "; ask for at most " + (ctx - p.length + 1)
+                        + ", or use the sliding window (--sliding-window) to keep the most recent ones");
             }
             for (int id : p) if (id < 0 || id >= model.config.vocabSize()) throw new LlmjException("token id " + id + " is outside the model's vocabulary");
         }
@@ -120,7 +137,7 @@ public final class Generator {
 
         for (int s = 0; s < n; s++) {
             int[] p = prompts.get(s);
-            samplers[s] = new Sampler(cfg, vocab, cfg.seed() + s);
+            samplers[s] = new Sampler(cfg, vocab, cfg.seed() + s, banned);
             for (int id : p) if (id < vocab) samplers[s].observe(id);
             final int seq = s;
             if (tok != null) streams[s] = new TextStream(tok, p, cfg.stop(), text -> { if (listener != null) listener.text(seq, text); });
@@ -141,6 +158,7 @@ public final class Generator {
         }
 
         int[] active = new int[n], next = new int[n], rows = new int[n], ids = new int[n];
+        int[] groupIds = new int[Linear.FEW_ROWS], groupRows = new int[Linear.FEW_ROWS];
         int alive = n;
         for (int s = 0; s < n; s++) active[s] = s;
         long decodeStart = System.nanoTime();
@@ -177,9 +195,12 @@ public final class Generator {
                     ids[batched++] = next[a];
                 }
             }
-            if (batched > 0) {
-                float[] l = model.forwardCached(ids, batched, 1, rows, cache); // one token of each sequence, one pass over the weights
-                for (int b = 0; b < batched; b++) System.arraycopy(l, b * V, logits[rows[b]], 0, V);
+            for (int g = 0; g < batched; g += Linear.FEW_ROWS) { // one token of each sequence, one pass over the weights per group
+                int size = Math.min(Linear.FEW_ROWS, batched - g);
+                System.arraycopy(ids, g, groupIds, 0, size);
+                System.arraycopy(rows, g, groupRows, 0, size);
+                float[] l = model.forwardCached(groupIds, size, 1, groupRows, cache);
+                for (int b = 0; b < size; b++) System.arraycopy(l, b * V, logits[groupRows[b]], 0, V);
             }
         }
         decodeNanos = System.nanoTime() - decodeStart;

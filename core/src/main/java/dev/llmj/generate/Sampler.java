@@ -7,7 +7,9 @@ import java.util.Arrays;
 /**
  * Picks the next token from one row of logits: repetition penalty, then greedy or
  * temperature → top-k → top-p → min-p → a draw from what is left (Hugging Face's order).
- * One sampler per sequence; its buffers are sized once for the vocabulary.
+ * Top-k keeps exactly k tokens; among tokens of exactly equal probability the higher id goes
+ * first (Hugging Face keeps every token tied with the k-th). One sampler per sequence; its
+ * buffers are sized once for the vocabulary.
  */
 public final class Sampler {
     private final GenerationConfig cfg;
@@ -16,9 +18,15 @@ public final class Sampler {
     private final boolean[] seen;   // [V]: tokens in the prompt or the output so far
     private final float[] p;        // [V]: scores, then probabilities
     private final long[] order;     // [V]: probability bits << 32 | id, for sorting
+    private final boolean[] banned; // [V] or null: ids never to draw (unused ids of a tiktoken vocabulary)
 
     public Sampler(GenerationConfig cfg, int vocab, long seed) {
+        this(cfg, vocab, seed, null);
+    }
+
+    public Sampler(GenerationConfig cfg, int vocab, long seed, boolean[] banned) {
         this.cfg = cfg;
+        this.banned = banned;
         this.vocab = vocab;
         this.rng = new Rng(seed);
         this.seen = new boolean[vocab];
@@ -38,7 +46,8 @@ public final class Sampler {
         if (pen != 1f) {
             for (int i = 0; i < vocab; i++) if (seen[i]) p[i] = p[i] > 0 ? p[i] / pen : p[i] * pen;
         }
-        if (cfg.temperature() == 0f) return argmax(p);
+        if (banned != null) for (int i = 0; i < vocab; i++) if (banned[i]) p[i] = Float.NEGATIVE_INFINITY;
+        if (cfg.temperature() < GREEDY_BELOW) return argmax(p);
         // softmax(p / temperature), in double for the sum
         float inv = 1f / cfg.temperature(), max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < vocab; i++) max = Math.max(max, p[i] * inv);
@@ -66,12 +75,19 @@ public final class Sampler {
         int n = 0;
         for (; n < keep && prob(vocab - 1 - n) >= floor; n++) total += prob(vocab - 1 - n);
         double u = rng.nextDouble() * total;
+        int last = vocab - 1;
         for (int j = 0; j < n; j++) {
-            u -= prob(vocab - 1 - j);
-            if (u < 0) return id(vocab - 1 - j);
+            float q = prob(vocab - 1 - j);
+            if (q == 0f) break;
+            last = vocab - 1 - j;
+            u -= q;
+            if (u < 0) return id(last);
         }
-        return id(vocab - n);
+        return id(last); // rounding left a sliver of u: the least likely kept token with any weight
     }
+
+    /** A temperature this small (or 0) is greedy: dividing by it would overflow the scores. */
+    static final float GREEDY_BELOW = 1e-6f;
 
     private float prob(int j) {
         return Float.intBitsToFloat((int) (order[j] >>> 32));

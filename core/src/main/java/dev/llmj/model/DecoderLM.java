@@ -138,7 +138,9 @@ public final class DecoderLM {
      * cache row {@code rows[r]}, taking the positions after those the cache already holds. Appends
      * their keys and values to the cache and returns the logits of each sequence's last new token,
      * [R, V]. A prompt goes in as one call with n = its length (prefill); each generated token then
-     * as a call with n = 1 (decode). The logits equal {@link #forward}'s over the whole sequence.
+     * as a call with n = 1 (decode). The logits equal {@link #forward}'s over the whole sequence to
+     * float rounding (the kernels differ). It reuses the layers' buffers: never call it between a
+     * training {@link #forward} and its {@link #backward}.
      */
     public float[] forwardCached(int[] ids, int seqs, int n, int[] rows, KvCache cache) {
         int d = config.dModel(), count = seqs * n;

@@ -34,8 +34,11 @@ public final class Linear {
         return new Linear(weight);
     }
 
-    /** Up to this many rows use the matrix–vector kernel (decoding); more use the transposed-weight one. */
-    static final int FEW_ROWS = 8;
+    /**
+     * Up to this many rows use the matrix–vector kernel (decoding), which computes each row alone;
+     * more use the transposed-weight one, whose rounding differs in the last bits.
+     */
+    public static final int FEW_ROWS = 8;
 
     public float[] forward(float[] x, int rows) {
         if (y == null || this.rows != rows) {

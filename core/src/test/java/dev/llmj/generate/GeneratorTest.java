@@ -117,7 +117,7 @@ class GeneratorTest {
             want = greedyReference(m, prompt, 30, 9);
             cut = want.indexOf(eos);
             assertEquals(cut < 0 ? want : want.subList(0, cut), Arrays.stream(s.tokens()).boxed().toList());
-            LlmjException e = assertThrows(LlmjException.class, () -> g.generateIds(List.of(prompt), greedy.withMaxTokens(10), null));
+            LlmjException e = assertThrows(LlmjException.class, () -> g.generateIds(List.of(prompt), greedy.withMaxTokens(11), null));
             assertTrue(e.getMessage().contains("context length 12") && e.getMessage().contains("--sliding-window"), e.getMessage());
         }));
     }
@@ -139,6 +139,47 @@ class GeneratorTest {
         GenerationConfig hot = new GenerationConfig(6, 3f, 0, 1f, 0f, 1f, 0, List.of(), false);
         for (long seed = 0; seed < 8; seed++) texts.add(g.generate("abc", hot.withSeed(seed), null).text());
         assertTrue(texts.size() > 1, "other seeds, other texts: " + texts);
+    }
+
+    @Test
+    void aBatchLargerThanOneKernelGroupStillMatches() {
+        DecoderLM m = model(families().get(1));
+        Generator g = new Generator(m, CHARS);
+        GenerationConfig cfg = new GenerationConfig(5, 1f, 0, 1f, 0f, 1f, 11, List.of(), false);
+        List<String> prompts = new ArrayList<>();
+        for (int s = 0; s < 11; s++) prompts.add("abcdefgh".substring(0, 1 + s % 7));   // 11 sequences: groups of 8 and 3
+        List<Generator.Result> batch = g.generate(prompts, cfg, null);
+        for (int s = 0; s < prompts.size(); s++) {
+            assertArrayEquals(g.generate(prompts.get(s), cfg.withSeed(11 + s), null).tokens(), batch.get(s).tokens(), "prompt " + s);
+        }
+    }
+
+    @Test
+    void idsWithoutATokenAreNeverDrawn() {
+        // a tiktoken-style vocabulary with a hole: the last id has no bytes; a model that prefers it must not say it
+        var full = BpeTrainer.train("abcabc abab", 256 + 2, List.of(), "gpt2");
+        int hole = full.vocabSize();
+        byte[][] bytes = new byte[hole + 1][];
+        for (int i = 0; i < hole; i++) bytes[i] = full.tokenBytes(i);
+        var holed = new dev.llmj.tokenizer.ByteBpeTokenizer(bytes, full.merges(), ranks(full), full.options(), full.specials());
+        assertFalse(holed.hasToken(hole));
+        assertEquals(hole + 1, holed.vocabSize());
+        DecoderLM m = new DecoderLM(ModelConfig.gpt2(holed.vocabSize(), 12, 16, 1, 2, 0f), 3);
+        LayerNorm n = (LayerNorm) m.finalNorm;
+        Arrays.fill(n.weight.value, 0f);
+        Arrays.fill(n.bias.value, 0f);
+        n.bias.value[0] = 1f;
+        Arrays.fill(m.tokens.weight.value, 0f);  // tied head: the hole's embedding row decides its logit
+        m.tokens.weight.value[hole * 16] = 10f;
+        Generator.Result r = new Generator(m, holed).generate("ab", GenerationConfig.greedy(4), null);
+        assertEquals(4, r.tokens().length);
+        for (int id : r.tokens()) assertNotEquals(hole, id);
+    }
+
+    static int[] ranks(dev.llmj.tokenizer.ByteBpeTokenizer t) {
+        int[] r = new int[t.merges().length];
+        for (int i = 0; i < r.length; i++) r[i] = i;
+        return r;
     }
 
     /**

@@ -16,6 +16,7 @@ import dev.llmj.tokenizer.SpecialTokens;
 import dev.llmj.tokenizer.Tokenizer;
 import dev.llmj.tokenizer.TokenizerJson;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -156,8 +157,8 @@ final class BenchCommand implements Runnable {
         int batch;
         @Option(names = "--runs", paramLabel = "N", defaultValue = "5", description = "Measured runs after three warm-up runs. Default: ${DEFAULT-VALUE}.")
         int runs;
-        @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).")
-        Integer threads;
+        @Mixin
+        ThreadsOption threads;
         @Option(names = "--json", description = "Print the figures as JSON.")
         boolean json;
         @Spec
@@ -168,10 +169,7 @@ final class BenchCommand implements Runnable {
             if ((model == null) == (shape == null)) throw new LlmjException("give --model DIR or --shape NAME (" + String.join(", ", SHAPES.keySet()) + ")");
             if (runs < 1) throw new LlmjException("--runs must be at least 1");
             if (batch < 1) throw new LlmjException("--batch must be at least 1");
-            if (threads != null) {
-                if (threads < 1) throw new LlmjException("--threads must be at least 1");
-                Parallel.setThreads(threads);
-            }
+            threads.apply();
             DecoderLM m;
             if (model != null) {
                 m = ModelFolder.load(model).model();

@@ -6,9 +6,9 @@ import dev.llmj.io.Json;
 import dev.llmj.io.ModelFolder;
 import dev.llmj.model.DecoderLM;
 import dev.llmj.nn.CrossEntropy;
-import dev.llmj.tensor.Parallel;
 import dev.llmj.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -32,17 +32,14 @@ final class EvalCommand implements Callable<Integer> {
     Path data;
     @Option(names = "--json", description = "Print {\"loss\": …, \"perplexity\": …, \"tokens\": …}.")
     boolean json;
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
-        if (threads != null) {
-            if (threads < 1) throw new LlmjException("--threads must be at least 1");
-            Parallel.setThreads(threads);
-        }
+        threads.apply();
         ModelFolder.Loaded loaded = ModelFolder.load(model);
         DecoderLM m = loaded.model();
         Tokenizer tok = loaded.tokenizer();

@@ -5,8 +5,8 @@ import dev.llmj.generate.GenerationConfig;
 import dev.llmj.generate.Generator;
 import dev.llmj.io.Json;
 import dev.llmj.io.ModelFolder;
-import dev.llmj.tensor.Parallel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -61,17 +61,14 @@ final class GenerateCommand implements Callable<Integer> {
     boolean json;
     @Option(names = "--quiet", description = "Do not print the speed line on standard error.")
     boolean quiet;
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        if (threads != null) {
-            if (threads < 1) throw new LlmjException("--threads must be at least 1");
-            Parallel.setThreads(threads);
-        }
+        threads.apply();
         if (prompts.isEmpty() == !interactive) throw new LlmjException("give --prompt TEXT (one or more) or --interactive");
         GenerationConfig cfg = new GenerationConfig(maxTokens == null ? 200 : maxTokens, temperature, topK, topP, minP, repetitionPenalty, seed, stop,
                 slidingWindow).validate();

@@ -19,6 +19,7 @@ import dev.llmj.tokenizer.WordTokenizer;
 import dev.llmj.train.TrainConfig;
 import dev.llmj.train.Trainer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -52,7 +53,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--vocab-size", paramLabel = "N", description = "BPE vocabulary size when --tokenizer bpe (default 4096).") Integer vocabSize;
     @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps in all (default: the preset's; with --resume, raises the total).") Integer steps;
     @Option(names = "--seed", paramLabel = "S", description = "One seed for initialisation, data order and dropout. Default: ${DEFAULT-VALUE}.", defaultValue = "1337") long seed;
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).") Integer threads;
+    @Mixin
+    ThreadsOption threads;
     @Option(names = "--batch-size", paramLabel = "B", description = "Windows per micro-batch (default: the preset's).") Integer batchSize;
     @Option(names = "--context-length", paramLabel = "T", description = "Tokens per window, and the model's context (default: the preset's).") Integer contextLength;
     @Option(names = "--d-model", paramLabel = "D", description = "Width of the residual stream (default: the preset's).") Integer dModel;
@@ -102,10 +104,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
-        if (threads != null) {
-            if (threads < 1) throw new LlmjException("--threads must be at least 1");
-            Parallel.setThreads(threads);
-        }
+        threads.apply();
         Path dir;
         DecoderLM model;
         Tokenizer tok;

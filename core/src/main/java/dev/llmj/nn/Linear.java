@@ -13,6 +13,7 @@ public final class Linear {
     private float[] x;           // [R, in] — the input of the last forward (not a copy)
     private float[] y, dx;       // [R, out], [R, in]
     private float[] wt;          // [in, out] — W transposed for the forward kernel
+    private float[] dyT;         // [out, R] — dY transposed for the weight-gradient kernel
     private int rows;
 
     public Linear(String name, int in, int out, boolean bias) {
@@ -61,7 +62,8 @@ public final class Linear {
     public float[] backward(float[] dy) {
         java.util.Arrays.fill(dx, 0f);
         Kernels.matmulBackwardInput(dx, dy, weight.value, rows, in, out);
-        Kernels.matmulBackwardWeight(weight.grad, bias == null ? null : bias.grad, dy, x, rows, in, out);
+        if (dyT == null || dyT.length != rows * out) dyT = new float[rows * out];
+        Kernels.matmulBackwardWeight(weight.grad, bias == null ? null : bias.grad, dy, x, rows, in, out, dyT);
         return dx;
     }
 

@@ -56,15 +56,24 @@ public final class Kernels {
 
     /**
      * Y[R, O] = X[R, I] · W[O, I]ᵀ (+ b[O] if b is not null). Y is overwritten. W is first copied
-     * transposed into {@code wt} [I, O] (a 1/R share of the work), so every output row is built
-     * from contiguous multiply-adds, y_r += x[r, i] · Wᵀ_i, with no horizontal sums. The work is cut
-     * into tiles of rows × a panel of output columns narrow enough that the panel Wᵀ[:, o0:o1)
-     * stays in the L2 cache while every row of the tile uses it (else each row would stream all
-     * of W from memory again). Panel widths are multiples of the vector length, so each element
-     * is summed exactly as without tiling.
+     * transposed into {@code wt} [I, O] (a 1/R share of the work), so that {@link #gemm} builds
+     * every output row from contiguous multiply-adds with no horizontal sums.
      */
     public static void matmulForward(float[] y, float[] x, float[] w, float[] b, int rows, int in, int out, float[] wt) {
         transpose(w, wt, out, in);
+        gemm(y, x, wt, b, false, rows, in, out);
+    }
+
+    /**
+     * Y[R, N] = (or +=, if {@code accumulate}) X[R, K] · M[K, N] (+ b[N]), M row-major: the one
+     * kernel behind all three training products. Each element is the chain of FMAs
+     * y ← fma(x[r, k], M[k, n], y) for k = 0, 1, …, starting from b, 0 or the old y, whatever the
+     * tiling and the thread count. The work is cut into tiles of rows × a panel of columns narrow
+     * enough that the panel M[:, n0:n1) stays in the L2 cache while every row of the tile uses it
+     * (else each row would stream all of M from memory again); inside a tile, {@link #tile4} keeps
+     * 4 rows × 2 vectors of Y in registers for the whole sum.
+     */
+    static void gemm(float[] y, float[] x, float[] m, float[] b, boolean accumulate, int rows, int in, int out) {
         int panel = Math.min(out, Math.max(2 * L, PANEL_BYTES / (Float.BYTES * Math.max(1, in)) / (2 * L) * (2 * L)));
         int panels = (out + panel - 1) / panel;
         int rowBlock = Math.max(1, Math.min(64, 16384 / Math.max(1, panel)));
@@ -73,36 +82,54 @@ public final class Kernels {
             for (int t = t0; t < t1; t++) {
                 int o0 = (t % panels) * panel, o1 = Math.min(out, o0 + panel), r0 = (t / panels) * rowBlock, r1 = Math.min(rows, r0 + rowBlock);
                 int r = r0;
-                for (; r + 4 <= r1; r += 4) tile4(y, x, wt, b, r, in, out, o0, o1);
-                for (; r < r1; r++) {
-                    int yo = r * out, xo = r * in;
-                    if (b != null) System.arraycopy(b, o0, y, yo + o0, o1 - o0);
-                    else java.util.Arrays.fill(y, yo + o0, yo + o1, 0f);
-                    for (int i = 0; i < in; i++) axpy(x[xo + i], wt, i * out + o0, y, yo + o0, o1 - o0);
-                }
+                for (; r + 4 <= r1; r += 4) tile4(y, x, m, b, accumulate, r, in, out, o0, o1);
+                for (; r < r1; r++) rowRange(y, x, m, b, accumulate, r, in, out, o0, o1);
             }
         });
     }
 
+    /** Row r of Y over columns [o0, o1), one axpy per k: the same FMA chain as {@link #tile4}, for leftovers. */
+    private static void rowRange(float[] y, float[] x, float[] m, float[] b, boolean accumulate, int r, int in, int out, int o0, int o1) {
+        int yo = r * out, xo = r * in;
+        if (!accumulate) {
+            if (b != null) System.arraycopy(b, o0, y, yo + o0, o1 - o0);
+            else java.util.Arrays.fill(y, yo + o0, yo + o1, 0f);
+        }
+        for (int i = 0; i < in; i++) axpy(x[xo + i], m, i * out + o0, y, yo + o0, o1 - o0);
+    }
+
+    /** The share of the L2 cache one panel of M may take. */
+    private static final int PANEL_BYTES = 256 * 1024;
+
     /**
      * Rows r..r+3 of Y over columns [o0, o1): the register-blocked micro-kernel. 4 rows × 2 vectors of
-     * outputs stay in 8 accumulators for the whole sum over i, so each Wᵀ vector loaded serves 4 rows
-     * and Y is written once instead of read and written at every i. Each element is still the same
-     * chain of FMAs in i order as {@link #axpy} makes it, so the result does not depend on the blocking.
+     * outputs stay in 8 accumulators for the whole sum over k, so each M vector loaded serves 4 rows
+     * and Y is written once instead of read and written at every k. Each element is still the same
+     * chain of FMAs in k order as {@link #axpy} makes it, so the result does not depend on the blocking.
      */
-    private static void tile4(float[] y, float[] x, float[] wt, float[] b, int r, int in, int out, int o0, int o1) {
+    private static void tile4(float[] y, float[] x, float[] m, float[] b, boolean accumulate, int r, int in, int out, int o0, int o1) {
         int x0 = r * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
         int o = o0;
         for (; o + 2 * L <= o1; o += 2 * L) {
+            int y0 = r * out + o;
             FloatVector a00, a01, a10, a11, a20, a21, a30, a31;
-            if (b != null) {
+            if (accumulate) {
+                a00 = FloatVector.fromArray(S, y, y0);
+                a01 = FloatVector.fromArray(S, y, y0 + L);
+                a10 = FloatVector.fromArray(S, y, y0 + out);
+                a11 = FloatVector.fromArray(S, y, y0 + out + L);
+                a20 = FloatVector.fromArray(S, y, y0 + 2 * out);
+                a21 = FloatVector.fromArray(S, y, y0 + 2 * out + L);
+                a30 = FloatVector.fromArray(S, y, y0 + 3 * out);
+                a31 = FloatVector.fromArray(S, y, y0 + 3 * out + L);
+            } else if (b != null) {
                 a00 = a10 = a20 = a30 = FloatVector.fromArray(S, b, o);
                 a01 = a11 = a21 = a31 = FloatVector.fromArray(S, b, o + L);
             } else {
                 a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = FloatVector.zero(S);
             }
             for (int i = 0, wo = o; i < in; i++, wo += out) {
-                FloatVector w0 = FloatVector.fromArray(S, wt, wo), w1 = FloatVector.fromArray(S, wt, wo + L);
+                FloatVector w0 = FloatVector.fromArray(S, m, wo), w1 = FloatVector.fromArray(S, m, wo + L);
                 FloatVector v0 = FloatVector.broadcast(S, x[x0 + i]), v1 = FloatVector.broadcast(S, x[x1 + i]);
                 FloatVector v2 = FloatVector.broadcast(S, x[x2 + i]), v3 = FloatVector.broadcast(S, x[x3 + i]);
                 a00 = w0.fma(v0, a00);
@@ -114,7 +141,6 @@ public final class Kernels {
                 a30 = w0.fma(v3, a30);
                 a31 = w1.fma(v3, a31);
             }
-            int y0 = r * out + o;
             a00.intoArray(y, y0);
             a01.intoArray(y, y0 + L);
             a10.intoArray(y, y0 + out);
@@ -124,18 +150,8 @@ public final class Kernels {
             a30.intoArray(y, y0 + 3 * out);
             a31.intoArray(y, y0 + 3 * out + L);
         }
-        if (o < o1) { // the columns left over: row by row, as the plain loop does them
-            for (int k = 0; k < 4; k++) {
-                int yo = (r + k) * out, xo = (r + k) * in;
-                if (b != null) System.arraycopy(b, o, y, yo + o, o1 - o);
-                else java.util.Arrays.fill(y, yo + o, yo + o1, 0f);
-                for (int i = 0; i < in; i++) axpy(x[xo + i], wt, i * out + o, y, yo + o, o1 - o);
-            }
-        }
+        if (o < o1) for (int k = 0; k < 4; k++) rowRange(y, x, m, b, accumulate, r + k, in, out, o, o1); // the columns left over
     }
-
-    /** The share of the L2 cache one panel of Wᵀ may take. */
-    private static final int PANEL_BYTES = 256 * 1024;
 
     /**
      * Y[R, O] = X[R, I] · W[O, I]ᵀ (+ b) for a few rows: each output is one dot product of an X row
@@ -169,30 +185,24 @@ public final class Kernels {
         });
     }
 
-    /** dX[R, I] += dY[R, O] · W[O, I]. */
+    /** dX[R, I] += dY[R, O] · W[O, I]: W is already laid out [O, I], as {@link #gemm} wants its M. */
     public static void matmulBackwardInput(float[] dx, float[] dy, float[] w, int rows, int in, int out) {
-        Parallel.forRange(rows, Math.max(1, 16384 / Math.max(1, in)), (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                for (int o = 0; o < out; o++) {
-                    float g = dy[r * out + o];
-                    if (g != 0f) axpy(g, w, o * in, dx, r * in, in);
-                }
-            }
-        });
+        gemm(dx, dy, w, null, true, rows, out, in);
     }
 
-    /** dW[O, I] += dY[R, O]ᵀ · X[R, I], and db[O] += Σ_r dY[r, O] if db is not null. */
-    public static void matmulBackwardWeight(float[] dw, float[] db, float[] dy, float[] x, int rows, int in, int out) {
-        Parallel.forRange(out, Math.max(1, 16384 / Math.max(1, rows * 4)), (o0, o1) -> {
-            for (int o = o0; o < o1; o++) {
+    /**
+     * dW[O, I] += dY[R, O]ᵀ · X[R, I], and db[O] += Σ_r dY[r, O] if db is not null. dY is first
+     * copied transposed into {@code dyT} [O, R], so that {@link #gemm} sums over r with X as its M.
+     */
+    public static void matmulBackwardWeight(float[] dw, float[] db, float[] dy, float[] x, int rows, int in, int out, float[] dyT) {
+        transpose(dy, dyT, rows, out);
+        gemm(dw, dyT, x, null, true, out, rows, in);
+        if (db != null) {
+            for (int o = 0; o < out; o++) {
                 float bsum = 0f;
-                for (int r = 0; r < rows; r++) {
-                    float g = dy[r * out + o];
-                    bsum += g;
-                    if (g != 0f) axpy(g, x, r * in, dw, o * in, in);
-                }
-                if (db != null) db[o] += bsum;
+                for (int r = 0; r < rows; r++) bsum += dyT[o * rows + r];
+                db[o] += bsum;
             }
-        });
+        }
     }
 }

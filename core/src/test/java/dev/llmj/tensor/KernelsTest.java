@@ -46,6 +46,37 @@ class KernelsTest {
     }
 
     @Test
+    void backwardMatchesTheScalarLoops() {
+        for (int[] s : new int[][] {{13, 768, 300}, {70, 40, 65}, {768, 128, 384}, {5, 33, 17}}) {
+            int rows = s[0], in = s[1], out = s[2];
+            float[] x = random(rows * in, 7), w = random(out * in, 8), dy = random(rows * out, 9);
+            float[] dx = random(rows * in, 10), dw = random(out * in, 11), db = random(out, 12);  // kernels add to what is there
+            double[] wantDx = new double[rows * in], wantDw = new double[out * in], wantDb = new double[out];
+            for (int r = 0; r < rows; r++) for (int i = 0; i < in; i++) {
+                double acc = dx[r * in + i];
+                for (int o = 0; o < out; o++) acc += (double) dy[r * out + o] * w[o * in + i];
+                wantDx[r * in + i] = acc;
+            }
+            for (int o = 0; o < out; o++) {
+                double bsum = db[o];
+                for (int r = 0; r < rows; r++) bsum += dy[r * out + o];
+                wantDb[o] = bsum;
+                for (int i = 0; i < in; i++) {
+                    double acc = dw[o * in + i];
+                    for (int r = 0; r < rows; r++) acc += (double) dy[r * out + o] * x[r * in + i];
+                    wantDw[o * in + i] = acc;
+                }
+            }
+            Kernels.matmulBackwardInput(dx, dy, w, rows, in, out);
+            Kernels.matmulBackwardWeight(dw, db, dy, x, rows, in, out, new float[rows * out]);
+            String shape = rows + "×" + in + "×" + out;
+            for (int i = 0; i < dx.length; i++) assertEquals(wantDx[i], dx[i], 2e-3 + 1e-5 * Math.abs(wantDx[i]), "dx " + shape);
+            for (int i = 0; i < dw.length; i++) assertEquals(wantDw[i], dw[i], 5e-3 + 1e-5 * Math.abs(wantDw[i]), "dw " + shape);
+            for (int i = 0; i < db.length; i++) assertEquals(wantDb[i], db[i], 5e-3, "db " + shape);
+        }
+    }
+
+    @Test
     void theResultDoesNotDependOnTheThreadCount() {
         int rows = 37, in = 200, out = 515;
         float[] x = random(rows * in, 4), w = random(out * in, 5), one = new float[rows * out], two = new float[rows * out];

@@ -22,6 +22,7 @@ public final class Attention {
     private int batch, time;
     private float[] qr, kr, vOut, probs, out, dqr, dkr, dv;
     private float[][] scratch; // per (batch row, k/v head): ∂L/∂p for one query row
+    private float[][] headT;   // per (batch row, head): one head's Kᵀ (forward) or Vᵀ (backward), [hd, T]
     private float[] cq, cOut;   // the KV-cache path's q and attention output, [R·n, H·hd]
     private float[][] cScores;  // per (sequence, head): one query's weights over the cache
 
@@ -49,6 +50,7 @@ public final class Attention {
             qr = new float[rows * qd];
             kr = new float[rows * kd];
             scratch = new float[batch * nKvHeads][time];
+            headT = new float[batch * nHeads][headDim * time];
             this.batch = batch;
             this.time = time;
         }
@@ -64,15 +66,15 @@ public final class Attention {
         Parallel.forRange(batch * nHeads, 1, (from, to) -> {
             for (int bh = from; bh < to; bh++) {
                 int b = bh / nHeads, h = bh % nHeads, kh = h / group;
+                float[] kt = headT[bh];
+                transposeHead(kr, kt, b, kh, kd);                    // Kᵀ [hd, T]: scores become vector multiply-adds
                 for (int t = 0; t < time; t++) {
                     int qo = (b * time + t) * qd + h * headDim;
                     int po = (bh * time + t) * time;
+                    java.util.Arrays.fill(probs, po, po + time, 0f);
+                    for (int i = 0; i < headDim; i++) Kernels.axpy(qr[qo + i], kt, i * time, probs, po, t + 1); // q_t · k_s for s ≤ t
                     float max = Float.NEGATIVE_INFINITY;
-                    for (int s = 0; s <= t; s++) {
-                        float sc = Kernels.dot(qr, qo, kr, (b * time + s) * kd + kh * headDim, headDim) * scale;
-                        probs[po + s] = sc;
-                        if (sc > max) max = sc;
-                    }
+                    for (int s = 0; s <= t; s++) max = Math.max(max, probs[po + s] *= scale);
                     float sum = 0f;
                     for (int s = 0; s <= t; s++) {
                         float e = (float) Math.exp(probs[po + s] - max);
@@ -86,7 +88,7 @@ public final class Attention {
                         probs[po + s] *= inv;
                         Kernels.axpy(probs[po + s], vv, (b * time + s) * kd + kh * headDim, out, oo, headDim);
                     }
-                    for (int s = t + 1; s < time; s++) probs[po + s] = 0f; // the causal mask: exactly zero
+                    // s > t stay exactly 0: the causal mask
                 }
             }
         });
@@ -160,17 +162,19 @@ public final class Attention {
             for (int bk = from; bk < to; bk++) {
                 int b = bk / nKvHeads, kh = bk % nKvHeads;
                 float[] dp = scratch[bk];
+                float[] vt = headT[b * nHeads + kh * group];            // this task's own scratch: Vᵀ [hd, T]
+                transposeHead(vOut, vt, b, kh, kd);
                 for (int h = kh * group; h < (kh + 1) * group; h++) {
                     int bh = b * nHeads + h;
                     for (int t = 0; t < time; t++) {
                         int qo = (b * time + t) * qd + h * headDim;
                         int po = (bh * time + t) * time;
+                        java.util.Arrays.fill(dp, 0, t + 1, 0f);
+                        for (int i = 0; i < headDim; i++) Kernels.axpy(dOut[qo + i], vt, i * time, dp, 0, t + 1); // ∂L/∂p[t, s] = dout_t · v_s
                         float pdp = 0f;
                         for (int s = 0; s <= t; s++) {
-                            int vo = (b * time + s) * kd + kh * headDim;
-                            dp[s] = Kernels.dot(dOut, qo, vOut, vo, headDim);     // ∂L/∂p[t, s]
                             pdp += probs[po + s] * dp[s];
-                            Kernels.axpy(probs[po + s], dOut, qo, dv, vo, headDim); // dv_s += p · dout_t
+                            Kernels.axpy(probs[po + s], dOut, qo, dv, (b * time + s) * kd + kh * headDim, headDim); // dv_s += p · dout_t
                         }
                         for (int s = 0; s <= t; s++) {
                             float ds = probs[po + s] * (dp[s] - pdp) * scale;       // softmax backward, then the 1/√hd
@@ -191,6 +195,14 @@ public final class Attention {
         float[] dxk = k.backward(dkr), dxv = v.backward(dv);
         for (int i = 0; i < dx.length; i++) dx[i] += dxk[i] + dxv[i];
         return dx;
+    }
+
+    /** dst [hd, T] = one head's rows of src [B·T, Hkv·hd] for batch row b, transposed. */
+    private void transposeHead(float[] src, float[] dst, int b, int kh, int kd) {
+        for (int t = 0; t < time; t++) {
+            int so = (b * time + t) * kd + kh * headDim;
+            for (int i = 0; i < headDim; i++) dst[i * time + t] = src[so + i];
+        }
     }
 
     /** The attention weights of the last forward, [B, H, T, T] (row t: query t over keys 0..t). */

@@ -19,6 +19,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * The training loop, top to bottom: draw a batch, forward, loss, backward, clip, AdamW step;
@@ -48,6 +49,8 @@ public final class Trainer {
     private final List<Param> params;
     private final AdamW adam;
     private final Batcher batcher;
+    private final Supplier<Batcher.Batch> nextBatch; // batcher::next, made once
+    private final TrainStep trainStep;               // zero grads, forward, loss, backward, clip, AdamW
     private Path corpus;         // recorded in checkpoints, so --resume finds the same data
     private int step;            // steps completed
     private double elapsed;      // seconds of training before this process, from the checkpoint
@@ -66,6 +69,8 @@ public final class Trainer {
         this.params = model.params();
         this.adam = new AdamW(params, cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay(), cfg.decayAll());
         this.batcher = new Batcher(train, cfg.batchSize(), cfg.contextLength(), cfg.seed());
+        this.nextBatch = batcher::next;
+        this.trainStep = new TrainStep(model, params, adam, cfg.gradAccum(), cfg.gradClip());
         if (val.length() < cfg.contextLength() + 1L) { // an error now, not at the first evaluation
             throw new LlmjException("the validation split has " + val.length() + " tokens, fewer than one window of " + (cfg.contextLength() + 1));
         }
@@ -90,26 +95,15 @@ public final class Trainer {
         int firstStep = step;
         while (step < cfg.steps()) {
             float lr = schedule.at(step);
-            model.zeroGrad();
-            float loss = 0f;
-            for (int micro = 0; micro < cfg.gradAccum(); micro++) {
-                Batcher.Batch batch = batcher.next();
-                model.forward(batch.inputIds(), B, T, true);
-                float l = model.loss(batch.labels());
-                if (!Float.isFinite(l)) {
-                    throw new LlmjException("the loss became " + l + " at step " + (step + 1) + "; training stopped and the last checkpoint in "
-                            + dir + " is intact; try a lower --lr or a --grad-clip");
+            if (!trainStep.run(nextBatch, lr)) {
+                if (!Float.isFinite(trainStep.loss())) {
+                    throw new LlmjException("the loss became " + trainStep.loss() + " at step " + (step + 1)
+                            + "; training stopped and the last checkpoint in " + dir + " is intact; try a lower --lr or a --grad-clip");
                 }
-                loss += l / cfg.gradAccum();
-                model.backward();
+                throw new LlmjException("the gradients became " + trainStep.gradNorm() + " at step " + (step + 1)
+                        + "; training stopped before updating, and the last checkpoint in " + dir + " is intact; try a lower --lr");
             }
-            if (cfg.gradAccum() > 1) scaleGrads(params, 1f / cfg.gradAccum());
-            float norm = cfg.gradClip() > 0 ? clipGradNorm(params, cfg.gradClip()) : gradNorm(params);
-            if (!Float.isFinite(norm)) {
-                throw new LlmjException("the gradients became " + norm + " at step " + (step + 1) + "; training stopped before updating, and the last checkpoint in "
-                        + dir + " is intact; try a lower --lr");
-            }
-            adam.step(lr);
+            float loss = trainStep.loss();
             step++;
             double secs = (System.nanoTime() - start) / 1e9;
             double tps = (double) (step - firstStep) * B * T * cfg.gradAccum() / Math.max(secs, 1e-9);
@@ -156,7 +150,7 @@ public final class Trainer {
         return (float) (sum / cfg.evalBatches());
     }
 
-    private static void scaleGrads(List<Param> params, float s) {
+    static void scaleGrads(List<Param> params, float s) {
         for (Param p : params) for (int i = 0; i < p.grad.length; i++) p.grad[i] *= s;
     }
 

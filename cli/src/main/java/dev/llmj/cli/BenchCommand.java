@@ -33,7 +33,7 @@ import java.util.concurrent.Callable;
 /** {@code llmj bench}: measured speed, reported as medians after a warm-up. Benchmarks, never tests. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure llmj's speed (medians of several runs after a warm-up).",
-        subcommands = {BenchCommand.TokenizerBench.class, BenchCommand.GenerateBench.class})
+        subcommands = {BenchCommand.TokenizerBench.class, BenchCommand.GenerateBench.class, TrainBench.class})
 final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -1,0 +1,150 @@
+package dev.llmj.bench;
+
+import dev.llmj.tensor.Kernels;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The kernels of {@link Kernels}, one benchmark each, at the training recipes' and GPT-2 decoding's
+ * shapes ({@link Shapes}). Time per call; GFLOPS = 2·R·in·out / time for the matrix products.
+ * {@code -p threads=1} measures one core.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx8g"})
+public class KernelsBench {
+
+    /** A training-sized product: X [R, in], W [out, in], dY [R, out] and the outputs of all three products. */
+    @State(Scope.Benchmark)
+    public static class Train {
+        @Param({"s128.qkvo", "s128.fc", "s128.proj", "s128.head", "d384.qkvo", "d384.fc", "d384.proj", "d384.head",
+                "gpt2prefill.fc", "gpt2prefill.proj"})
+        public String shape;
+        @Param({"2"})
+        public int threads;
+        int rows, in, out;
+        float[] x, w, b, wt, y, dy, dyT, dx, dw, db;
+
+        @Setup
+        public void setup() {
+            Shapes.threads(threads);
+            Shapes.Matmul m = Shapes.get(Shapes.TRAIN, shape);
+            rows = m.rows();
+            in = m.in();
+            out = m.out();
+            x = Shapes.random(rows * in, 1f, 1);
+            w = Shapes.random(out * in, 0.02f, 2);
+            b = Shapes.random(out, 0.02f, 3);
+            dy = Shapes.random(rows * out, 1e-3f, 4);
+            wt = new float[in * out];
+            dyT = new float[out * rows];
+            y = new float[rows * out];
+            dx = new float[rows * in];
+            dw = new float[out * in];
+            db = new float[out];
+        }
+    }
+
+    /** Y = X·Wᵀ + b through the transposed copy of W (the forward of every linear layer with more than a few rows). */
+    @Benchmark
+    public float[] matmulForward(Train s) {
+        Kernels.matmulForward(s.y, s.x, s.w, s.b, s.rows, s.in, s.out, s.wt);
+        return s.y;
+    }
+
+    /** dX += dY·W. */
+    @Benchmark
+    public float[] matmulBackwardInput(Train s) {
+        Kernels.matmulBackwardInput(s.dx, s.dy, s.w, s.rows, s.in, s.out);
+        return s.dx;
+    }
+
+    /** dW += dYᵀ·X and db += Σ dY (dY transposed into a scratch first). */
+    @Benchmark
+    public float[] matmulBackwardWeight(Train s) {
+        Kernels.matmulBackwardWeight(s.dw, s.db, s.dy, s.x, s.rows, s.in, s.out, s.dyT);
+        return s.dw;
+    }
+
+    /** W [out, in] → Wᵀ [in, out], the copy matmulForward makes first. */
+    @Benchmark
+    public float[] transpose(Train s) {
+        Kernels.transpose(s.w, s.wt, s.out, s.in);
+        return s.wt;
+    }
+
+    /** One decoded token through a GPT-2 small weight: x [1, in] · W [out, in]ᵀ, W read in place. */
+    @State(Scope.Benchmark)
+    public static class Decode {
+        @Param({"gpt2.qkvo", "gpt2.fc", "gpt2.proj", "gpt2.head"})
+        public String shape;
+        @Param({"2"})
+        public int threads;
+        int rows, in, out;
+        float[] x, w, b, y;
+
+        @Setup
+        public void setup() {
+            Shapes.threads(threads);
+            Shapes.Matmul m = Shapes.get(Shapes.DECODE, shape);
+            rows = m.rows();
+            in = m.in();
+            out = m.out();
+            x = Shapes.random(rows * in, 1f, 1);
+            w = Shapes.random(out * in, 0.02f, 2);
+            b = shape.endsWith(".head") ? null : Shapes.random(out, 0.02f, 3); // the tied LM head has no bias
+            y = new float[rows * out];
+        }
+    }
+
+    /** Matrix–vector: decode's product, bound by reading W from memory (GB/s = 4·in·out / time). */
+    @Benchmark
+    public float[] matmulRows(Decode s) {
+        Kernels.matmulRows(s.y, s.x, s.w, s.b, s.rows, s.in, s.out);
+        return s.y;
+    }
+
+    /** Vectors of one attention head (hd = 32 for s128, 64 for d384 and GPT-2) and of GPT-2's d = 768. */
+    @State(Scope.Thread)
+    public static class Vectors {
+        @Param({"32", "64", "768"})
+        public int n;
+        float[] a, c;
+        float alpha = 0.5f;
+
+        @Setup
+        public void setup() {
+            a = Shapes.random(n, 1f, 1);
+            c = Shapes.random(n, 1f, 2);
+        }
+    }
+
+    /** q·k for one score (attention) or one output of matmulRows. */
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public float dot(Vectors s) {
+        return Kernels.dot(s.a, 0, s.c, 0, s.n);
+    }
+
+    /** y += α·x: attention's p·v and the plain forward's row update. */
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public float[] axpy(Vectors s) {
+        Kernels.axpy(s.alpha, s.a, 0, s.c, 0, s.n);
+        s.alpha = -s.alpha; // alternate signs, so c stays bounded however long it runs
+        return s.c;
+    }
+}

@@ -15,6 +15,15 @@
   train [--steps N] [--threads N] [--seed S]
                        nanoGPT's CPU Shakespeare-character recipe (the `small` preset) in PyTorch,
                        printing tokens/s and the validation loss, to compare with `llmj train --preset small`.
+  bench-train [--shape NAME] [--threads N] [--steps N] [--warmup N] [--warmup-seconds S] [--json]
+                       training speed on random weights and random batches, the same recipes and figures as
+                       `llmj bench train` (shapes tiny, small, gpt2-124m, small-t128, d384): full steps (forward,
+                       loss, backward, clip, AdamW), warm-up, then the median ms/step, tokens/s, GFLOPS (6·N + 12·L·T·d
+                       per token), the fraction of 133 GFLOPS × threads, and peak RSS.
+  bench-generate [--shape NAME] [--prompt-tokens N] [--new-tokens N] [--threads N] [--runs N] [--json]
+                       prefill and decode tokens/s with a KV cache (shapes small, gpt2-124m, llama-110m), as
+                       `llmj bench generate`: the prompt in one pass, then one token at a time, sampling at
+                       temperature 1; the cached forward is checked against the full forward first.
 
 Run with Debian's python3-torch:  OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 tools/pytorch_reference.py ...
 Tests never call this script; they read the fixtures it wrote.
@@ -28,6 +37,16 @@ import torch.nn.functional as F
 class Cfg:
     def __init__(self, **kw):
         self.__dict__.update(kw)
+
+
+_masks = {}
+
+
+def causal_mask(T):
+    """[T, T], True above the diagonal (the future); made once per T, as nanoGPT keeps it in a buffer."""
+    if T not in _masks:
+        _masks[T] = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
+    return _masks[T]
 
 
 def rotate_half(x):
@@ -60,11 +79,11 @@ class Attention(nn.Module):
             q = q * cos + rotate_half(q) * sin
             k = k * cos + rotate_half(k) * sin
         g = c.n_heads // c.n_kv_heads
-        k = k.repeat_interleave(g, dim=1)
-        v = v.repeat_interleave(g, dim=1)
+        if g > 1:  # grouped-query: each k/v head serves g q heads (with g = 1 this would only copy)
+            k = k.repeat_interleave(g, dim=1)
+            v = v.repeat_interleave(g, dim=1)
         att = (q @ k.transpose(-2, -1)) / math.sqrt(hd)
-        mask = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
-        att = att.masked_fill(mask, float("-inf")).softmax(dim=-1)
+        att = att.masked_fill(causal_mask(T), float("-inf")).softmax(dim=-1)
         y = (att @ v).transpose(1, 2).reshape(B, T, c.n_heads * hd)
         return self.o(y)
 
@@ -309,6 +328,249 @@ def train(argv):
     print(f"whole validation split: loss {total / count:.4f} over {count} tokens")
 
 
+# ---------------------------------------------------------------- speed: the same recipes as `llmj bench train` and `bench generate`
+
+PEAK_GFLOPS_PER_THREAD = 133  # FloatVector FMA peak of one core here (the speed issue); llmj reports against the same figure
+
+
+def gpt2_cfg(vocab, ctx, d, layers, heads):
+    return Cfg(**dict(VARIANTS["gpt2"], vocab_size=vocab, context_length=ctx, d_model=d, n_layers=layers, n_heads=heads,
+                      n_kv_heads=heads, hidden_dim=4 * d))
+
+
+# name: (model, batch), as in llmj's TrainBench
+TRAIN_SHAPES = {
+    "tiny": (lambda: gpt2_cfg(65, 64, 64, 2, 4), 16),
+    "small": (lambda: gpt2_cfg(65, 64, 128, 4, 4), 12),
+    "gpt2-124m": (lambda: gpt2_cfg(50257, 1024, 768, 12, 12), 8),
+    "small-t128": (lambda: gpt2_cfg(65, 128, 128, 4, 4), 16),
+    "d384": (lambda: gpt2_cfg(65, 256, 384, 6, 6), 8),
+}
+# as in llmj's BenchCommand.SHAPES
+GENERATE_SHAPES = {
+    "small": lambda: gpt2_cfg(65, 64, 128, 4, 4),
+    "gpt2-124m": lambda: gpt2_cfg(50257, 1024, 768, 12, 12),
+    "llama-110m": lambda: Cfg(**dict(VARIANTS["llama"], vocab_size=32000, context_length=1024, d_model=768, n_layers=12, n_heads=12,
+                                     n_kv_heads=12, hidden_dim=2048)),
+}
+
+
+def matmul_weights(c):
+    """The weights of every matrix product (q, k, v, o, the MLP, the LM head), as llmj's TrainBench counts them."""
+    hd = c.d_model // c.n_heads
+    mlp = (3 if c.activation == "swiglu" else 2) * c.d_model * c.hidden_dim
+    return c.n_layers * (2 * c.d_model * c.n_heads * hd + 2 * c.d_model * c.n_kv_heads * hd + mlp) + c.vocab_size * c.d_model
+
+
+def options(argv, **defaults):
+    """--name value pairs (and bare --flags for booleans) over the defaults; an unknown option is an error."""
+    o, i = dict(defaults), 0
+    while i < len(argv):
+        k = argv[i].lstrip("-").replace("-", "_")
+        if not argv[i].startswith("--") or k not in o:
+            sys.exit(f"unknown option {argv[i]}; options: " + " ".join("--" + n.replace("_", "-") for n in defaults))
+        if isinstance(o[k], bool):
+            o[k], i = True, i + 1
+        else:
+            o[k], i = type(o[k])(argv[i + 1]), i + 2
+    return o
+
+
+def peak_rss_mb():
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # Linux reports KiB
+
+
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def random_init(model, c):
+    """GPT-2's initialisation, as llmj's DecoderLM: N(0, 0.02), residual projections N(0, 0.02/√(2L)); norms at 1, biases 0."""
+    for pn, p in model.named_parameters():
+        if p.dim() >= 2:
+            std = 0.02 / math.sqrt(2 * c.n_layers) if pn.endswith((".o.weight", ".proj.weight", ".down.weight")) else 0.02
+            torch.nn.init.normal_(p, 0.0, std)
+
+
+def bench_train(argv):
+    o = options(argv, shape="small-t128", threads=2, steps=10, warmup=5, warmup_seconds=3.0, seed=1337, json=False)
+    if o["shape"] not in TRAIN_SHAPES:
+        sys.exit(f"unknown --shape {o['shape']}: use " + ", ".join(TRAIN_SHAPES))
+    torch.set_num_threads(o["threads"])
+    torch.manual_seed(o["seed"])
+    make, B = TRAIN_SHAPES[o["shape"]]
+    c = make()
+    T, V = c.context_length, c.vocab_size
+    model = GPT(c)
+    random_init(model, c)
+    decay = [p for n_, p in model.named_parameters() if p.dim() >= 2 and not n_.startswith(("tokens.", "positions."))]
+    rest = [p for n_, p in model.named_parameters() if not (p.dim() >= 2 and not n_.startswith(("tokens.", "positions.")))]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}], lr=1e-3, betas=(0.9, 0.99), eps=1e-8)
+
+    def step():  # the whole step, as the `train` subcommand (and nanoGPT) makes it: random ids and labels
+        x, y = torch.randint(0, V, (B, T)), torch.randint(0, V, (B, T))
+        loss = F.cross_entropy(model(x).view(-1, V), y.view(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        return loss.item()
+
+    t0, warm = time.perf_counter(), 0
+    first = None
+    while warm < o["warmup"] or time.perf_counter() - t0 < o["warmup_seconds"]:
+        loss = step()
+        first = loss if first is None else first
+        warm += 1
+    warm_s = time.perf_counter() - t0
+    ms = []
+    for _ in range(o["steps"]):
+        s_ = time.perf_counter()
+        loss = step()
+        ms.append((time.perf_counter() - s_) * 1e3)
+    first = loss if first is None else first
+    n_mm = matmul_weights(c)
+    flops_per_token = 6 * n_mm + 12 * c.n_layers * T * c.d_model
+    tps = B * T / (median(ms) / 1e3)
+    gflops = flops_per_token * tps / 1e9
+    peak = PEAK_GFLOPS_PER_THREAD * o["threads"]
+    r = {"shape": o["shape"], "engine": "pytorch " + torch.__version__, "layers": c.n_layers, "heads": c.n_heads, "d_model": c.d_model,
+         "context_length": T, "batch_size": B, "vocab_size": V, "parameters": sum(p.numel() for p in model.parameters()),
+         "matmul_parameters": n_mm, "threads": o["threads"], "warmup_steps": warm, "warmup_s": round(warm_s, 2), "steps": o["steps"],
+         "tokens_per_step": B * T, "ms_per_step": round(median(ms), 2), "ms_per_step_min": round(min(ms), 2),
+         "ms_per_step_max": round(max(ms), 2), "tokens_per_sec": round(tps, 1), "flops_per_token": flops_per_token,
+         "gflops": round(gflops, 2), "peak_gflops": peak, "peak_fraction": round(gflops / peak, 4), "peak_rss_mb": round(peak_rss_mb(), 1),
+         "loss_first": round(first, 4), "loss_last": round(loss, 4),
+         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")}
+    if o["json"]:
+        print(json.dumps(r))
+        return
+    print(f"{o['shape']} (PyTorch {torch.__version__}): {c.n_layers} layers, {c.n_heads} heads, d={c.d_model}, context {T}, batch {B}, "
+          f"vocabulary {V:,} — {r['parameters']:,} parameters; {o['threads']} threads")
+    print(f"warm-up  {warm} steps ({warm_s:.1f} s), then {o['steps']} measured")
+    print(f"step     {median(ms):,.1f} ms (median; fastest {min(ms):,.1f}, slowest {max(ms):,.1f})")
+    print(f"speed    {tps:,.0f} tokens/s")
+    print(f"compute  {gflops:.1f} GFLOPS, {100 * gflops / peak:.1f}% of {peak:.0f} GFLOPS (133 × {o['threads']} threads); "
+          f"{flops_per_token / 1e6:.2f} MFLOP per token")
+    print(f"memory   peak RSS {peak_rss_mb():,.0f} MB")
+    if os.environ.get("OPENBLAS_CORETYPE") is None:
+        print("note: OPENBLAS_CORETYPE is not set; Debian's OpenBLAS may fall back to slow kernels (set OPENBLAS_CORETYPE=SkylakeX)")
+
+
+@torch.no_grad()
+def forward_cached(model, ids, cache, start):
+    """The simplest KV-cache forward: ids [1, n] take positions start..start+n-1; each layer writes their k and v into
+    cache[l] = (K, V), each [1, Hkv, context, hd], and attends over positions 0..start+n-1 of it (causally among the n new
+    ones). Returns the logits of the last new token, [V] (as llmj, only that row goes through the final norm and head)."""
+    c = model.c
+    n = ids.shape[1]
+    H, Hkv, hd = c.n_heads, c.n_kv_heads, c.d_model // c.n_heads
+    end = start + n
+    h = model.tokens(ids)
+    if c.position == "learned":
+        h = h + model.positions(torch.arange(start, end))
+    if c.position == "rope":
+        inv = 1.0 / (c.rope_theta ** (torch.arange(0, hd, 2).float() / hd))
+        f = torch.outer(torch.arange(start, end).float(), inv)
+        emb = torch.cat((f, f), dim=-1)
+        cos, sin = emb.cos(), emb.sin()
+    mask = None
+    if n > 1:  # query i (position start+i) must not see keys after it
+        mask = torch.arange(end).unsqueeze(0) > torch.arange(start, end).unsqueeze(1)
+    for l, b in enumerate(model.layers):
+        x = b.norm1(h)
+        a = b.attn
+        q = a.q(x).view(1, n, H, hd).transpose(1, 2)
+        k = a.k(x).view(1, n, Hkv, hd).transpose(1, 2)
+        v = a.v(x).view(1, n, Hkv, hd).transpose(1, 2)
+        if c.position == "rope":
+            q = q * cos + rotate_half(q) * sin
+            k = k * cos + rotate_half(k) * sin
+        K, Vc = cache[l]
+        K[:, :, start:end] = k
+        Vc[:, :, start:end] = v
+        ks, vs = K[:, :, :end], Vc[:, :, :end]
+        if H > Hkv:
+            ks, vs = ks.repeat_interleave(H // Hkv, dim=1), vs.repeat_interleave(H // Hkv, dim=1)
+        att = (q @ ks.transpose(-2, -1)) / math.sqrt(hd)
+        if mask is not None:
+            att = att.masked_fill(mask, float("-inf"))
+        y = (att.softmax(dim=-1) @ vs).transpose(1, 2).reshape(1, n, H * hd)
+        h = h + a.o(y)
+        h = h + b.mlp(b.norm2(h))
+    hn = model.final_norm(h[:, -1])
+    w = model.tokens.weight if c.tied_head else model.head.weight
+    return (hn @ w.t())[0]
+
+
+def bench_generate(argv):
+    o = options(argv, shape="llama-110m", prompt_tokens=128, new_tokens=128, threads=2, runs=5, warmup=2, seed=7, json=False)
+    if o["shape"] not in GENERATE_SHAPES:
+        sys.exit(f"unknown --shape {o['shape']}: use " + ", ".join(GENERATE_SHAPES))
+    torch.set_num_threads(o["threads"])
+    torch.manual_seed(o["seed"])
+    c = GENERATE_SHAPES[o["shape"]]()
+    P, N = o["prompt_tokens"], o["new_tokens"]
+    if P < 1 or N < 1 or P + N - 1 > c.context_length:
+        sys.exit(f"--prompt-tokens {P} and --new-tokens {N} must be positive and fit the context length {c.context_length}")
+    model = GPT(c).eval()
+    random_init(model, c)
+    hd = c.d_model // c.n_heads
+    prompt = torch.randint(0, c.vocab_size, (1, P))
+
+    def new_cache():
+        return [(torch.zeros(1, c.n_kv_heads, c.context_length, hd), torch.zeros(1, c.n_kv_heads, c.context_length, hd))
+                for _ in range(c.n_layers)]
+
+    # the cached path must give the model's own logits: prefill, then two decoded tokens, against model(ids) on the whole sequence
+    with torch.no_grad():
+        cache, ids = new_cache(), prompt
+        got = [forward_cached(model, prompt, cache, 0)]
+        for i in range(2):
+            nxt = torch.tensor([[int(got[-1].argmax())]])
+            ids = torch.cat([ids, nxt], dim=1)
+            got.append(forward_cached(model, nxt, cache, P + i))
+        full = model(ids)[0]
+        diff = max(float((got[i] - full[P - 1 + i]).abs().max()) for i in range(3))
+        if diff > 1e-3:
+            sys.exit(f"the KV-cache forward differs from the full forward by {diff}")
+
+    def run(seed):
+        g = torch.Generator().manual_seed(seed)
+        cache = new_cache()
+        with torch.no_grad():
+            t0 = time.perf_counter()
+            logits = forward_cached(model, prompt, cache, 0)
+            t1 = time.perf_counter()
+            # decode as llmj's Generator: sample (temperature 1, full softmax), feed it back; the last token is not fed back
+            for i in range(N):
+                nxt = torch.multinomial(logits.softmax(-1), 1, generator=g)
+                if i == N - 1:
+                    break
+                logits = forward_cached(model, nxt.view(1, 1), cache, P + i)
+            t2 = time.perf_counter()
+        return P / (t1 - t0), N / (t2 - t1)
+
+    for w in range(o["warmup"]):
+        run(-1 - w)
+    prefill, decode = zip(*(run(i) for i in range(o["runs"])))
+    weights_mb = sum(p.numel() for p in model.parameters()) * 4 / 1e6
+    r = {"shape": o["shape"], "engine": "pytorch " + torch.__version__, "parameters": sum(p.numel() for p in model.parameters()),
+         "threads": o["threads"], "prompt_tokens": P, "new_tokens": N, "prefill_tokens_per_sec": round(median(prefill), 1),
+         "decode_tokens_per_sec": round(median(decode), 1), "weights_mb": round(weights_mb, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
+         "runs": o["runs"], "kv_cache_check_max_abs_diff": diff, "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")}
+    if o["json"]:
+        print(json.dumps(r))
+        return
+    print(f"{o['shape']} (PyTorch {torch.__version__}): {r['parameters']:,} parameters, {o['threads']} threads")
+    print(f"prefill  {median(prefill):10,.1f} tokens/s   ({P}-token prompt)")
+    print(f"decode   {median(decode):10,.1f} tokens/s   ({N} new tokens, KV cache)")
+    print(f"memory   weights {weights_mb:.1f} MB, peak RSS {peak_rss_mb():,.0f} MB (median of {o['runs']} runs)")
+
+
 def read_safetensors(path):
     import numpy as np
     with open(path, "rb") as f:
@@ -390,6 +652,10 @@ if __name__ == "__main__":
         hf_check(sys.argv[2], sys.argv[3])
     elif len(sys.argv) >= 2 and sys.argv[1] == "train":
         train(sys.argv[2:])
+    elif len(sys.argv) >= 2 and sys.argv[1] == "bench-train":
+        bench_train(sys.argv[2:])
+    elif len(sys.argv) >= 2 and sys.argv[1] == "bench-generate":
+        bench_generate(sys.argv[2:])
     else:
         print(__doc__)
         sys.exit(2)

@@ -50,7 +50,7 @@ import java.util.function.Supplier;
                 "whole T×T square, as the convention counts it (causal attention needs half).",
                 "Peak: 133 GFLOPS per thread (FloatVector FMA on this machine's AVX-512 cores).",
                 "", "Examples:", "  llmj bench train --shape d384 --json",
-                "  llmj bench train --preset gpt2-124m --warmup 1 --warmup-seconds 0 --steps 2"})
+                "  llmj bench train --preset gpt2-124m --batch-size 1 --warmup 1 --warmup-seconds 0 --steps 2"})
 final class TrainBench implements Callable<Integer> {
     /** The FloatVector FMA peak of one core of this machine (the speed issue's measurement, JDK 25, AVX-512). */
     static final double PEAK_GFLOPS_PER_THREAD = 133;
@@ -85,6 +85,8 @@ final class TrainBench implements Callable<Integer> {
     @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "3",
             description = "Warm up for at least this long too (small models need many steps). Default: ${DEFAULT-VALUE}.")
     double warmupSeconds;
+    @Option(names = "--batch-size", paramLabel = "B", description = "Sequences per step (default: the recipe's).")
+    Integer batchSize;
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1337", description = "Seed for the weights and batches. Default: ${DEFAULT-VALUE}.")
     long seed;
     @Mixin
@@ -107,10 +109,20 @@ final class TrainBench implements Callable<Integer> {
         }
         if (steps < 1) throw new LlmjException("--steps must be at least 1, not " + steps);
         if (warmup < 0 || !(warmupSeconds >= 0)) throw new LlmjException("--warmup and --warmup-seconds must not be negative");
+        if (batchSize != null && batchSize < 1) throw new LlmjException("--batch-size must be at least 1, not " + batchSize);
         threads.apply();
+        int B = batchSize != null ? batchSize : recipe.batch();
+        try {
+            return measure(recipe, B);
+        } catch (OutOfMemoryError e) {
+            throw new LlmjException("batch " + B + " × context " + recipe.config().contextLength() + " of this model does not fit the JVM's heap of "
+                    + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB; give a smaller --batch-size, or a larger heap (LLMJ_JAVA_OPTS=-Xmx…)");
+        }
+    }
 
+    private int measure(Recipe recipe, int B) {
         ModelConfig c = recipe.config();
-        int B = recipe.batch(), T = c.contextLength(), V = c.vocabSize();
+        int T = c.contextLength(), V = c.vocabSize();
         DecoderLM model = new DecoderLM(c, seed);
         TrainConfig cfg = new TrainConfig(warmup + steps, B, T, 1, recipe.lr(), recipe.lr(), 0, warmup + steps, 0.1f, 0.9f, recipe.beta2(), 1e-8f,
                 1.0f, 1, 1, 1, seed, 0.1, false).validate();

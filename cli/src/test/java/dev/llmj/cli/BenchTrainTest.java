@@ -37,6 +37,7 @@ class BenchTrainTest {
         CliTest.run("bench", "train", "--preset", "nope").isOneLineError("tiny, small, gpt2-124m");
         CliTest.run("bench", "train", "--shape", "small").isOneLineError("--preset small");
         CliTest.run("bench", "train", "--preset", "tiny", "--steps", "0").isOneLineError("--steps must be at least 1");
+        CliTest.run("bench", "train", "--preset", "tiny", "--batch-size", "0").isOneLineError("--batch-size must be at least 1");
         CliTest.run("bench", "train").isOneLineError("--preset");
         CliTest.run("bench", "train", "--preset", "tiny", "--shape", "d384").isOneLineError("--preset");
     }

@@ -39,7 +39,7 @@ public final class Parallel {
 
     private static synchronized ExecutorService pool() {
         if (pool == null) {
-            pool = Executors.newFixedThreadPool(threads, r -> {
+            pool = Executors.newFixedThreadPool(Math.max(1, threads - 1), r -> { // the caller is the last worker
                 Thread t = new Thread(r, "llmj-worker");
                 t.setDaemon(true);
                 return t;
@@ -48,18 +48,36 @@ public final class Parallel {
         return pool;
     }
 
-    /** Runs {@code task} over [0, n) in chunks of about {@code grain} indices, in parallel when it pays. */
+    /**
+     * Runs {@code task} over [0, n) in chunks of about {@code grain} indices, in parallel when it pays.
+     * The calling thread works too: it and threads − 1 pool workers each take the next chunk until
+     * none is left, so one hand-off per worker starts the whole range (not one per chunk), and a
+     * slow chunk does not hold the others up. Which thread runs a chunk does not matter: a chunk
+     * always covers the same indices.
+     */
     public static void forRange(int n, int grain, RangeTask task) {
         int chunks = Math.max(1, Math.min(threads * 4, (n + grain - 1) / Math.max(1, grain)));
         if (threads == 1 || chunks == 1) {
             task.run(0, n);
             return;
         }
-        List<Future<?>> fs = new ArrayList<>(chunks);
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        Runnable worker = () -> {
+            for (int c; (c = next.getAndIncrement()) < chunks; ) {
+                int from = (int) ((long) n * c / chunks), to = (int) ((long) n * (c + 1) / chunks);
+                if (from < to) task.run(from, to);
+            }
+        };
+        int helpers = Math.min(threads - 1, chunks - 1);
+        List<Future<?>> fs = new ArrayList<>(helpers);
         ExecutorService p = pool();
-        for (int c = 0; c < chunks; c++) {
-            int from = (int) ((long) n * c / chunks), to = (int) ((long) n * (c + 1) / chunks);
-            if (from < to) fs.add(p.submit(() -> task.run(from, to)));
+        for (int w = 0; w < helpers; w++) fs.add(p.submit(worker));
+        Throwable failed = null;
+        try {
+            worker.run();
+        } catch (RuntimeException | Error e) {
+            failed = e;
+            next.set(chunks); // the others stop taking chunks
         }
         try {
             for (Future<?> f : fs) f.get();
@@ -67,9 +85,10 @@ public final class Parallel {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
         } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) throw re;
-            if (e.getCause() instanceof Error err) throw err;
-            throw new IllegalStateException(e.getCause());
+            if (failed == null) failed = e.getCause();
         }
+        if (failed instanceof RuntimeException re) throw re;
+        if (failed instanceof Error err) throw err;
+        if (failed != null) throw new IllegalStateException(failed);
     }
 }

@@ -74,32 +74,40 @@ public final class Kernels {
      * 4 rows × 2 vectors of Y in registers for the whole sum.
      */
     static void gemm(float[] y, float[] x, float[] m, float[] b, boolean accumulate, int rows, int in, int out) {
-        int panel = Math.min(out, Math.max(2 * L, PANEL_BYTES / (Float.BYTES * Math.max(1, in)) / (2 * L) * (2 * L)));
+        int depth = Math.min(in, DEPTH);
+        int panel = Math.min(out, Math.max(2 * L, PANEL_BYTES / (Float.BYTES * Math.max(1, depth)) / (2 * L) * (2 * L)));
         int panels = (out + panel - 1) / panel;
         int rowBlock = Math.max(1, Math.min(64, 16384 / Math.max(1, panel)));
         int rowBlocks = (rows + rowBlock - 1) / rowBlock;
         Parallel.forRange(panels * rowBlocks, 1, (t0, t1) -> {
             for (int t = t0; t < t1; t++) {
                 int o0 = (t % panels) * panel, o1 = Math.min(out, o0 + panel), r0 = (t / panels) * rowBlock, r1 = Math.min(rows, r0 + rowBlock);
-                int r = r0;
-                for (; r + 4 <= r1; r += 4) tile4(y, x, m, b, accumulate, r, in, out, o0, o1);
-                for (; r < r1; r++) rowRange(y, x, m, b, accumulate, r, in, out, o0, o1);
+                for (int k0 = 0; k0 < in; k0 += depth) { // k in blocks, in order: each element's chain stays in k order
+                    int k1 = Math.min(in, k0 + depth);
+                    boolean acc = accumulate || k0 > 0;
+                    int r = r0;
+                    for (; r + 4 <= r1; r += 4) tile4(y, x, m, b, acc, r, in, k0, k1, out, o0, o1);
+                    for (; r < r1; r++) rowRange(y, x, m, b, acc, r, in, k0, k1, out, o0, o1);
+                }
             }
         });
     }
 
-    /** Row r of Y over columns [o0, o1), one axpy per k: the same FMA chain as {@link #tile4}, for leftovers. */
-    private static void rowRange(float[] y, float[] x, float[] m, float[] b, boolean accumulate, int r, int in, int out, int o0, int o1) {
+    /** Row r of Y over columns [o0, o1) and k in [k0, k1), one axpy per k: the same FMA chain as {@link #tile4}, for leftovers. */
+    private static void rowRange(float[] y, float[] x, float[] m, float[] b, boolean accumulate, int r, int in, int k0, int k1, int out,
+                                 int o0, int o1) {
         int yo = r * out, xo = r * in;
         if (!accumulate) {
             if (b != null) System.arraycopy(b, o0, y, yo + o0, o1 - o0);
             else java.util.Arrays.fill(y, yo + o0, yo + o1, 0f);
         }
-        for (int i = 0; i < in; i++) axpy(x[xo + i], m, i * out + o0, y, yo + o0, o1 - o0);
+        for (int i = k0; i < k1; i++) axpy(x[xo + i], m, i * out + o0, y, yo + o0, o1 - o0);
     }
 
-    /** The share of the L2 cache one panel of M may take. */
+    /** The share of the L2 cache one panel of M (depth × panel columns) may take. */
     private static final int PANEL_BYTES = 256 * 1024;
+    /** Rows of M per pass (k-blocking): a long sum (dW's, over every token) still gets a wide panel. */
+    private static final int DEPTH = 256;
 
     /**
      * Rows r..r+3 of Y over columns [o0, o1): the register-blocked micro-kernel. 4 rows × 2 vectors of
@@ -107,7 +115,8 @@ public final class Kernels {
      * and Y is written once instead of read and written at every k. Each element is still the same
      * chain of FMAs in k order as {@link #axpy} makes it, so the result does not depend on the blocking.
      */
-    private static void tile4(float[] y, float[] x, float[] m, float[] b, boolean accumulate, int r, int in, int out, int o0, int o1) {
+    private static void tile4(float[] y, float[] x, float[] m, float[] b, boolean accumulate, int r, int in, int k0, int k1, int out,
+                              int o0, int o1) {
         int x0 = r * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
         int o = o0;
         for (; o + 2 * L <= o1; o += 2 * L) {
@@ -128,7 +137,7 @@ public final class Kernels {
             } else {
                 a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = FloatVector.zero(S);
             }
-            for (int i = 0, wo = o; i < in; i++, wo += out) {
+            for (int i = k0, wo = k0 * out + o; i < k1; i++, wo += out) {
                 FloatVector w0 = FloatVector.fromArray(S, m, wo), w1 = FloatVector.fromArray(S, m, wo + L);
                 FloatVector v0 = FloatVector.broadcast(S, x[x0 + i]), v1 = FloatVector.broadcast(S, x[x1 + i]);
                 FloatVector v2 = FloatVector.broadcast(S, x[x2 + i]), v3 = FloatVector.broadcast(S, x[x3 + i]);
@@ -150,7 +159,7 @@ public final class Kernels {
             a30.intoArray(y, y0 + 3 * out);
             a31.intoArray(y, y0 + 3 * out + L);
         }
-        if (o < o1) for (int k = 0; k < 4; k++) rowRange(y, x, m, b, accumulate, r + k, in, out, o, o1); // the columns left over
+        if (o < o1) for (int k = 0; k < 4; k++) rowRange(y, x, m, b, accumulate, r + k, in, k0, k1, out, o, o1); // the columns left over
     }
 
     /**

@@ -110,8 +110,8 @@ public final class Attention {
             cOut = new float[count * qd];
         }
         if (cScores == null || cScores.length < seqs * nHeads || cScores[0].length < capacity) cScores = new float[seqs * nHeads][capacity];
-        System.arraycopy(q.forward(x, count), 0, cq, 0, count * qd);
-        float[] kk = k.forward(x, count), vv = v.forward(x, count);
+        System.arraycopy(q.forwardInference(x, count), 0, cq, 0, count * qd);
+        float[] kk = k.forwardInference(x, count), vv = v.forwardInference(x, count);
         for (int r = 0; r < seqs; r++) {
             for (int i = 0; i < n; i++) {
                 int pos = start[r] + i, src = r * n + i, dst = (rows[r] * capacity + pos) * kd;
@@ -145,7 +145,7 @@ public final class Attention {
                 }
             }
         });
-        return o.forward(cOut, count);
+        return o.forwardInference(cOut, count);
     }
 
     /** dY → dX, accumulating the four projections' gradients. */

@@ -57,7 +57,7 @@ public final class Block {
         size(count);
         float[] a = attn.forwardCached(norm1.forward(h, count), seqs, n, rows, start, keys, values, capacity);
         for (int i = 0; i < size; i++) h1[i] = h[i] + a[i];
-        float[] m = mlp.forward(norm2.forward(h1, count), count);
+        float[] m = mlp.forwardInference(norm2.forward(h1, count), count);
         for (int i = 0; i < size; i++) h2[i] = h1[i] + m[i];
         return h2;
     }

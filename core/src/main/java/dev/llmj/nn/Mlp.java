@@ -29,6 +29,15 @@ public final class Mlp {
     }
 
     public float[] forward(float[] x, int rows) {
+        return forward(x, rows, false);
+    }
+
+    /** The KV-cache path's forward: the same, with the linear layers keeping their inference layout. */
+    public float[] forwardInference(float[] x, int rows) {
+        return forward(x, rows, true);
+    }
+
+    private float[] forward(float[] x, int rows, boolean inference) {
         int h = fc.out;
         if (hidden == null || this.rows != rows) {
             hidden = new float[rows * h];
@@ -38,12 +47,15 @@ public final class Mlp {
             dup = up != null ? new float[rows * h] : null;
             this.rows = rows;
         }
-        pre = fc.forward(x, rows);                      // [R, h]
-        upOut = up != null ? up.forward(x, rows) : null;
+        pre = inference ? fc.forwardInference(x, rows) : fc.forward(x, rows);     // [R, h]
+        upOut = up == null ? null : inference ? up.forwardInference(x, rows) : up.forward(x, rows);
         activation.forward(pre, act, dact, rows * h);
-        if (upOut == null) return proj.forward(act, rows);
-        for (int i = 0; i < rows * h; i++) hidden[i] = act[i] * upOut[i];
-        return proj.forward(hidden, rows);
+        float[] in = act;
+        if (upOut != null) {
+            for (int i = 0; i < rows * h; i++) hidden[i] = act[i] * upOut[i];
+            in = hidden;
+        }
+        return inference ? proj.forwardInference(in, rows) : proj.forward(in, rows);
     }
 
     public float[] backward(float[] dy) {

@@ -61,6 +61,11 @@ public final class Kernels {
      */
     public static void matmulForward(float[] y, float[] x, float[] w, float[] b, int rows, int in, int out, float[] wt) {
         transpose(w, wt, out, in);
+        matmulTransposed(y, x, wt, b, rows, in, out);
+    }
+
+    /** Y[R, O] = X[R, I] · Wᵀ (+ b) with Wᵀ already laid out [I, O] (inference keeps it from call to call). */
+    public static void matmulTransposed(float[] y, float[] x, float[] wt, float[] b, int rows, int in, int out) {
         gemm(y, x, wt, b, false, rows, in, out);
     }
 

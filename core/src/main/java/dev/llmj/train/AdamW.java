@@ -63,6 +63,7 @@ public final class AdamW {
                 vk[i] = vk[i] * beta2 + (1 - beta2) * g[i] * g[i];
                 w[i] -= stepSize * mk[i] / ((float) Math.sqrt(vk[i]) / bc2Sqrt + eps);
             }
+            p.changed();
         }
     }
 }

@@ -67,6 +67,24 @@ class GeneratorTest {
     }
 
     @Test
+    void theInferenceLayoutFollowsTheWeightsAfterATrainingStep() {
+        DecoderLM m = model(families().get(0));
+        int[] ids = {1, 5, 2, 7, 7, 3, 0, 9, 4, 6};                 // 10 rows: the prefill takes the transposed-weight kernel
+        m.forwardCached(ids, 1, ids.length, new int[] {0}, m.newCache(1));
+        m.zeroGrad();
+        m.forward(ids, 1, ids.length, true);
+        m.loss(new int[] {5, 2, 7, 7, 3, 0, 9, 4, 6, 1});
+        m.backward();
+        new dev.llmj.train.AdamW(m.params(), 0.9f, 0.99f, 1e-8f, 0f).step(0.05f); // every weight moves
+        float[] cached = m.forwardCached(ids, 1, ids.length, new int[] {0}, m.newCache(1)).clone();
+        assertArrayEquals(lastRow(m.forward(ids, 1, ids.length, false), ids.length, V), cached, 2e-4f);
+        for (Param p : m.params()) if (p.shape.length == 2) for (int i = 0; i < p.size(); i++) p.value[i] *= 0.5f;
+        m.params().forEach(Param::changed);                        // written by hand: say so
+        cached = m.forwardCached(ids, 1, ids.length, new int[] {0}, m.newCache(1)).clone();
+        assertArrayEquals(lastRow(m.forward(ids, 1, ids.length, false), ids.length, V), cached, 2e-4f);
+    }
+
+    @Test
     void sequencesInOneBatchDoNotSeeEachOther() {
         DecoderLM m = model(families().get(1));
         KvCache cache = m.newCache(3);

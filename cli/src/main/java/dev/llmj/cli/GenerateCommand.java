@@ -24,9 +24,10 @@ import java.util.concurrent.Callable;
 
 /** {@code llmj generate}: text from a model folder, streamed as it is produced, with a KV cache. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = {"Continue a prompt with a trained model. The prompt is read in one pass (prefill), then each new",
-                "token costs one pass of that token alone, reading the others' keys and values from the KV cache.",
-                "Several --prompt options are generated together as one batch."},
+        description = {"Continue a prompt with a trained model, streaming the text as it is written.",
+                "The prompt is read in one pass (prefill); then each new token costs one pass of that token alone,",
+                "reading the others' keys and values from the KV cache. Several --prompt options are generated",
+                "together as one batch."},
         footer = {"", "Examples:",
                 "  llmj generate --model out/tiny --prompt 'ROMEO:' --max-tokens 200 --temperature 0.8 --top-k 40",
                 "  llmj generate --model out/tiny --prompt 'First' --prompt 'Second' --seed 7 --json",

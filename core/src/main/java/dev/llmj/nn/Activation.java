@@ -1,9 +1,5 @@
 package dev.llmj.nn;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
-
 /**
  * The MLP's non-linearity. GELU is the tanh approximation GPT-2 uses; GELU_ERF the exact
  * x·Φ(x) that PyTorch's {@code nn.GELU()} and nanoGPT use. SWIGLU is the gated form
@@ -16,13 +12,14 @@ public enum Activation {
 
     /**
      * out[i] = f(x[i]) and deriv[i] = f′(x[i]) for i in [0, n), in one pass, so the backward pass
-     * only multiplies. tanh comes from one exp, about twice as fast as Math.tanh.
+     * only multiplies. tanh comes from one exp, about twice as fast as Math.tanh. (Not the Vector
+     * API's TANH: its compiled intrinsic and its interpreted fallback round differently, so results
+     * would change between a cold and a warm run.)
      */
     public void forward(float[] x, float[] out, float[] deriv, int n) {
         switch (this) {
             case GELU -> {
-                int i = geluVector(x, out, deriv, n);
-                for (; i < n; i++) {
+                for (int i = 0; i < n; i++) {
                     float v = x[i];
                     float t = tanh(SQRT_2_OVER_PI * (v + 0.044715f * v * v * v));
                     out[i] = 0.5f * v * (1f + t);
@@ -51,27 +48,6 @@ public enum Activation {
                 }
             }
         }
-    }
-
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-
-    /**
-     * GELU-tanh over whole vectors with the Vector API's tanh (an intrinsic on x86); returns where
-     * the scalar loop takes over. Each element's value depends only on x[i], never on the thread
-     * count or position, except that the last n mod L elements take the scalar path.
-     */
-    private static int geluVector(float[] x, float[] out, float[] deriv, int n) {
-        int i = 0;
-        float c = SQRT_2_OVER_PI, a = 0.044715f;
-        for (int bound = S.loopBound(n); i < bound; i += S.length()) {
-            FloatVector v = FloatVector.fromArray(S, x, i), v2 = v.mul(v);
-            FloatVector t = v2.mul(a).add(1f).mul(v).mul(c).lanewise(VectorOperators.TANH);         // tanh(c·(x + a·x³))
-            FloatVector half = t.add(1f).mul(0.5f);                                                  // ½(1 + t)
-            half.mul(v).intoArray(out, i);
-            FloatVector dt = t.mul(t).neg().add(1f).mul(v).mul(0.5f * c).mul(v2.mul(3f * a).add(1f)); // ½x(1 − t²)·c·(1 + 3a·x²)
-            half.add(dt).intoArray(deriv, i);
-        }
-        return i;
     }
 
     /** tanh(u) = 1 − 2/(e^{2u} + 1), in double so small u keep their precision. */

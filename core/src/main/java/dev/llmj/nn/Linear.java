@@ -43,21 +43,7 @@ public final class Linear {
     public static final int FEW_ROWS = 8;
 
     public float[] forward(float[] x, int rows) {
-        if (y == null || this.rows != rows) {
-            y = new float[rows * out];
-            dx = new float[rows * in];
-            this.rows = rows;
-        }
-        this.x = x;
-        float[] b = bias == null ? null : bias.value;
-        if (rows <= FEW_ROWS) {
-            Kernels.matmulRows(y, x, weight.value, b, rows, in, out);
-        } else {
-            if (wt == null) wt = new float[in * out];
-            Kernels.matmulForward(y, x, weight.value, b, rows, in, out, wt);
-            wtVersion = -1; // training writes wt at every call: never trust it for inference
-        }
-        return y;
+        return forward(x, rows, false);
     }
 
     /**
@@ -66,25 +52,33 @@ public final class Linear {
      * must. Reading a 128-token prompt through GPT-2 small spent about as long transposing as multiplying.
      */
     public float[] forwardInference(float[] x, int rows) {
-        if (rows <= FEW_ROWS) return forward(x, rows);
+        return forward(x, rows, true);
+    }
+
+    private float[] forward(float[] x, int rows, boolean keepLayout) {
         if (y == null || this.rows != rows) {
             y = new float[rows * out];
-            dx = new float[rows * in];
             this.rows = rows;
         }
         this.x = x;
-        if (wt == null) wt = new float[in * out];
-        if (wtVersion != weight.version()) {
-            Kernels.transpose(weight.value, wt, out, in);
-            wtVersion = weight.version();
+        float[] b = bias == null ? null : bias.value;
+        if (rows <= FEW_ROWS) {
+            Kernels.matmulRows(y, x, weight.value, b, rows, in, out);
+            return y;
         }
-        Kernels.matmulTransposed(y, x, wt, bias == null ? null : bias.value, rows, in, out);
+        if (wt == null) wt = new float[in * out];
+        if (!keepLayout || wtVersion != weight.version()) {
+            Kernels.transpose(weight.value, wt, out, in);
+            wtVersion = keepLayout ? weight.version() : -1; // training may change W before its next call: never trust wt then
+        }
+        Kernels.matmulTransposed(y, x, wt, b, rows, in, out);
         return y;
     }
 
     /** Accumulates dW (and db) and returns dX for the last forward's input. */
     public float[] backward(float[] dy) {
-        java.util.Arrays.fill(dx, 0f);
+        if (dx == null || dx.length != rows * in) dx = new float[rows * in]; // only training needs it
+        else java.util.Arrays.fill(dx, 0f);
         Kernels.matmulBackwardInput(dx, dy, weight.value, rows, in, out);
         if (dyT == null || dyT.length != rows * out) dyT = new float[rows * out];
         Kernels.matmulBackwardWeight(weight.grad, bias == null ? null : bias.grad, dy, x, rows, in, out, dyT);

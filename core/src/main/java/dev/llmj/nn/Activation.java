@@ -1,5 +1,8 @@
 package dev.llmj.nn;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * The MLP's non-linearity. GELU is the tanh approximation GPT-2 uses; GELU_ERF the exact
  * x·Φ(x) that PyTorch's {@code nn.GELU()} and nanoGPT use. SWIGLU is the gated form
@@ -12,16 +15,17 @@ public enum Activation {
 
     /**
      * out[i] = f(x[i]) and deriv[i] = f′(x[i]) for i in [0, n), in one pass, so the backward pass
-     * only multiplies. tanh comes from one exp, about twice as fast as Math.tanh. (Not the Vector
-     * API's TANH: its compiled intrinsic and its interpreted fallback round differently, so results
-     * would change between a cold and a warm run.)
+     * only multiplies. GELU's tanh is a rational function of adds, multiplies and one divide
+     * ({@link #rationalTanh}), on whole vectors: those operations round the same compiled or
+     * interpreted, which the Vector API's TANH (an intrinsic with a different fallback) does not.
      */
     public void forward(float[] x, float[] out, float[] deriv, int n) {
         switch (this) {
             case GELU -> {
-                for (int i = 0; i < n; i++) {
+                int i = geluVector(x, out, deriv, n);
+                for (; i < n; i++) {
                     float v = x[i];
-                    float t = tanh(SQRT_2_OVER_PI * (v + 0.044715f * v * v * v));
+                    float t = rationalTanh(SQRT_2_OVER_PI * (v + 0.044715f * v * v * v));
                     out[i] = 0.5f * v * (1f + t);
                     deriv[i] = 0.5f * (1f + t) + 0.5f * v * (1f - t * t) * SQRT_2_OVER_PI * (1f + 3f * 0.044715f * v * v);
                 }
@@ -50,10 +54,39 @@ public enum Activation {
         }
     }
 
-    /** tanh(u) = 1 − 2/(e^{2u} + 1), in double so small u keep their precision. */
-    static float tanh(float u) {
-        double e = Math.exp(2.0 * u);
-        return (float) (1.0 - 2.0 / (e + 1.0));
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** tanh(u) ≈ u·P(u²)/Q(u²) on [−7.9053, 7.9053] (Eigen's float fit; error below 3.5e-7), ±1 beyond. */
+    private static final float CLAMP = 7.90531110763549805f;
+    private static final float A1 = 4.89352455891786e-03f, A3 = 6.37261928875436e-04f, A5 = 1.48572235717979e-05f,
+            A7 = 5.12229709037114e-08f, A9 = -8.60467152213735e-11f, A11 = 2.00018790482477e-13f, A13 = -2.76076847742355e-16f;
+    private static final float B0 = 4.89352518554385e-03f, B2 = 2.26843463243900e-03f, B4 = 1.18534705686654e-04f,
+            B6 = 1.19825839466702e-06f;
+
+    /** The scalar twin of the vector loop below: the same operations in the same order, so the same bits. */
+    static float rationalTanh(float u) {
+        float x = Math.max(-CLAMP, Math.min(CLAMP, u)), x2 = x * x;
+        float p = ((((((A13 * x2 + A11) * x2 + A9) * x2 + A7) * x2 + A5) * x2 + A3) * x2 + A1) * x;
+        float q = ((B6 * x2 + B4) * x2 + B2) * x2 + B0;
+        return p / q;
+    }
+
+    /** GELU-tanh over whole vectors; returns where the scalar loop takes over. */
+    private static int geluVector(float[] x, float[] out, float[] deriv, int n) {
+        int i = 0;
+        float c = SQRT_2_OVER_PI, a = 0.044715f;
+        for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            FloatVector u = v.mul(v).mul(a).mul(v).add(v).mul(c);                      // c·(x + a·x³)
+            FloatVector z = u.min(CLAMP).max(-CLAMP), z2 = z.mul(z);
+            FloatVector p = z2.mul(A13).add(A11).mul(z2).add(A9).mul(z2).add(A7).mul(z2).add(A5).mul(z2).add(A3).mul(z2).add(A1).mul(z);
+            FloatVector q = z2.mul(B6).add(B4).mul(z2).add(B2).mul(z2).add(B0);
+            FloatVector t = p.div(q);
+            FloatVector half = t.add(1f).mul(0.5f);                                    // ½(1 + t)
+            half.mul(v).intoArray(out, i);
+            FloatVector dt = v.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(c).mul(v.mul(v).mul(3f * a).add(1f)); // ½x(1 − t²)·c·(1 + 3a·x²)
+            half.add(dt).intoArray(deriv, i);
+        }
+        return i;
     }
 
     /** Φ(x), the standard normal CDF. */
@@ -78,7 +111,7 @@ public enum Activation {
     /** f(x); GELU is the tanh form GPT-2 uses. SWIGLU's gate is SILU. */
     public float apply(float x) {
         return switch (this) {
-            case GELU -> 0.5f * x * (1f + tanh(SQRT_2_OVER_PI * (x + 0.044715f * x * x * x)));
+            case GELU -> 0.5f * x * (1f + rationalTanh(SQRT_2_OVER_PI * (x + 0.044715f * x * x * x)));
             case GELU_ERF -> (float) (x * phi(x));
             case RELU -> x > 0 ? x : 0f;
             case SILU, SWIGLU -> x / (1f + (float) Math.exp(-x));
@@ -90,7 +123,7 @@ public enum Activation {
         return switch (this) {
             case GELU -> {
                 float u = SQRT_2_OVER_PI * (x + 0.044715f * x * x * x);
-                float t = tanh(u);
+                float t = rationalTanh(u);
                 yield 0.5f * (1f + t) + 0.5f * x * (1f - t * t) * SQRT_2_OVER_PI * (1f + 3f * 0.044715f * x * x);
             }
             case GELU_ERF -> (float) (phi(x) + x * Math.exp(-0.5 * x * x) * INV_SQRT_2PI); // Φ(x) + x·φ(x)

@@ -1,0 +1,33 @@
+package dev.llmj.nn;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** GELU-tanh's rational tanh against Math.tanh, and its vector loop against its scalar twin. */
+class ActivationTest {
+    @Test
+    void rationalTanhIsWithinFourTenMillionthsOfTanh() {
+        for (int k = -120_000; k <= 120_000; k++) {
+            float u = k * 1e-4f;
+            assertEquals(Math.tanh(u), Activation.rationalTanh(u), 4e-7, "u = " + u);
+        }
+        assertEquals(1f, Activation.rationalTanh(50f), 4e-7);
+        assertEquals(-1f, Activation.rationalTanh(-50f), 4e-7);
+    }
+
+    @Test
+    void theVectorLoopGivesTheScalarTanhAndTheFormulaValues() {
+        int n = 1000;
+        float[] x = new float[n], out = new float[n], deriv = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (i - n / 2) * 0.013f;
+        Activation.GELU.forward(x, out, deriv, n);
+        for (int i = 0; i < n; i++) {
+            double v = x[i], t = Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v));
+            assertEquals(0.5 * v * (1 + t), out[i], 2e-6, "gelu(" + v + ")");
+            double d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * Math.sqrt(2 / Math.PI) * (1 + 3 * 0.044715 * v * v);
+            assertEquals(d, deriv[i], 5e-6, "gelu'(" + v + ")"); // past |u| = 7.9 tanh is ±1, so 1 − t² is 0, not 1e-7
+            assertEquals(Activation.GELU.apply(x[i]), out[i], 2e-6, "apply agrees");
+        }
+    }
+}

@@ -7,26 +7,38 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Multi-head causal self-attention, with grouped-query attention when there are fewer k/v heads
- * than q heads (each k/v head serves nHeads / nKvHeads q heads) and, optionally, RoPE on q and k.
+ * Multi-head attention, with grouped-query attention when there are fewer k/v heads than q heads
+ * (each k/v head serves nHeads / nKvHeads q heads) and, optionally, RoPE on q and k.
  * <pre>
- *   q = x·Wqᵀ [B·T, H·hd]   k, v = x·Wkᵀ, x·Wvᵀ [B·T, Hkv·hd]
- *   scores[t, s] = q_t · k_s / √hd   for s ≤ t; future scores are −∞, so their weight is exactly 0
+ *   q = x·Wqᵀ [B·Tq, H·hd]   k, v = m·Wkᵀ, m·Wvᵀ [B·Tk, Hkv·hd]   (m = x: self-attention; m = memory: cross-attention)
+ *   scores[t, s] = q_t · k_s / √hd;  −∞ where s is masked, so its weight is exactly 0:
+ *     causal (a decoder): every s > t, the future;  a key mask: every padding key
  *   p = softmax(scores)   out_t = Σ_s p[t, s] · v_s   y = out·Woᵀ
  * </pre>
+ * A query whose every key is masked (a source of padding only) gets weights of 0 and output Wo's bias.
  */
 public final class Attention {
     public final int d, nHeads, nKvHeads, headDim;
+    public final boolean causal; // a decoder's self-attention: query t sees keys s ≤ t only
     public final Linear q, k, v, o;
     private final Rope rope; // null unless positions are rotary
-    private int batch, time;
-    private float[] qr, kr, vOut, probs, out, dqr, dkr, dv;
+    private int batch, time, keyTime; // B, Tq, Tk of the last forward
+    private boolean cross;            // whether the last forward's keys came from a memory
+    private boolean[] keyValid;       // the last forward's key mask [B·Tk], or null
+    private float[] qr, kr, vOut, probs, out, dqr, dkr, dv, dMemory;
     private float[][] scratch; // per (batch row, k/v head): ∂L/∂p for one query row
-    private float[][] headT;   // per (batch row, head): one head's Kᵀ (forward) or Vᵀ (backward), [hd, T]
+    private float[][] headT;   // per (batch row, head): one head's Kᵀ (forward) or Vᵀ (backward), [hd, Tk]
     private float[] cq, cOut;   // the KV-cache path's q and attention output, [R·n, H·hd]
     private float[][] cScores;  // per (sequence, head): one query's weights over the cache
 
+    /** A decoder's causal self-attention. */
     public Attention(String name, int d, int nHeads, int nKvHeads, boolean bias, Rope rope) {
+        this(name, d, nHeads, nKvHeads, bias, rope, true);
+    }
+
+    /** {@code causal}: false for an encoder's bidirectional attention and for cross-attention. */
+    public Attention(String name, int d, int nHeads, int nKvHeads, boolean bias, Rope rope, boolean causal) {
+        this.causal = causal;
         this.d = d;
         this.nHeads = nHeads;
         this.nKvHeads = nKvHeads;
@@ -38,25 +50,40 @@ public final class Attention {
         this.rope = rope;
     }
 
-    /** x [B·T, d] → y [B·T, d]. */
+    /** Self-attention, x [B·T, d] → y [B·T, d], every key valid (causal if this layer is). */
     public float[] forward(float[] x, int batch, int time) {
-        int rows = batch * time, qd = nHeads * headDim, kd = nKvHeads * headDim;
-        if (probs == null || this.batch != batch || this.time != time) {
-            probs = new float[batch * nHeads * time * time];
+        return forward(x, null, batch, time, time, null);
+    }
+
+    /**
+     * x [B·Tq, d] → y [B·Tq, d]. Keys and values come from {@code memory} [B·Tk, d] (cross-attention:
+     * a decoder reading the encoder's output), or from x when memory is null (self-attention, Tk = Tq).
+     * {@code keyValid} [B·Tk] marks real keys; padding keys (false) get weight exactly 0. Null: all real.
+     */
+    public float[] forward(float[] x, float[] memory, int batch, int time, int keyTime, boolean[] keyValid) {
+        if (memory == null && keyTime != time) throw new IllegalArgumentException("self-attention has as many keys as queries");
+        if (memory != null && rope != null) throw new IllegalArgumentException("RoPE rotates self-attention only");
+        int rows = batch * time, keyRows = batch * keyTime, qd = nHeads * headDim, kd = nKvHeads * headDim;
+        if (probs == null || this.batch != batch || this.time != time || this.keyTime != keyTime) {
+            probs = new float[batch * nHeads * time * keyTime];
             out = new float[rows * qd];
             dqr = new float[rows * qd];
-            dkr = new float[rows * kd];
-            dv = new float[rows * kd];
+            dkr = new float[keyRows * kd];
+            dv = new float[keyRows * kd];
             qr = new float[rows * qd];
-            kr = new float[rows * kd];
-            scratch = new float[batch * nKvHeads][time];
-            headT = new float[batch * nHeads][headDim * time];
+            kr = new float[keyRows * kd];
+            scratch = new float[batch * nKvHeads][keyTime];
+            headT = new float[batch * nHeads][headDim * keyTime];
             this.batch = batch;
             this.time = time;
+            this.keyTime = keyTime;
         }
+        this.cross = memory != null;
+        this.keyValid = keyValid;
+        float[] m = cross ? memory : x;
         System.arraycopy(q.forward(x, rows), 0, qr, 0, rows * qd);
-        System.arraycopy(k.forward(x, rows), 0, kr, 0, rows * kd);
-        float[] vv = vOut = v.forward(x, rows);
+        System.arraycopy(k.forward(m, keyRows), 0, kr, 0, keyRows * kd);
+        float[] vv = vOut = v.forward(m, keyRows);
         if (rope != null) {
             rope.apply(qr, batch, time, nHeads, headDim, false);
             rope.apply(kr, batch, time, nKvHeads, headDim, false);
@@ -67,32 +94,44 @@ public final class Attention {
             for (int bh = from; bh < to; bh++) {
                 int b = bh / nHeads, h = bh % nHeads, kh = h / group;
                 float[] kt = headT[bh];
-                transposeHead(kr, kt, b, kh, kd);                    // Kᵀ [hd, T]: scores become vector multiply-adds
+                transposeHead(kr, kt, b, kh, kd);                    // Kᵀ [hd, Tk]: scores become vector multiply-adds
                 for (int t = 0; t < time; t++) {
+                    int n = keys(t);                                  // keys 0..n-1 may be seen; the rest stay exactly 0
                     int qo = (b * time + t) * qd + h * headDim;
-                    int po = (bh * time + t) * time;
-                    java.util.Arrays.fill(probs, po, po + time, 0f);
-                    for (int i = 0; i < headDim; i++) Kernels.axpy(qr[qo + i], kt, i * time, probs, po, t + 1); // q_t · k_s for s ≤ t
+                    int po = (bh * time + t) * keyTime;
+                    java.util.Arrays.fill(probs, po, po + keyTime, 0f);
+                    for (int i = 0; i < headDim; i++) Kernels.axpy(qr[qo + i], kt, i * keyTime, probs, po, n); // q_t · k_s
                     float max = Float.NEGATIVE_INFINITY;
-                    for (int s = 0; s <= t; s++) max = Math.max(max, probs[po + s] *= scale);
+                    for (int s = 0; s < n; s++) {
+                        if (keyValid != null && !keyValid[b * keyTime + s]) probs[po + s] = Float.NEGATIVE_INFINITY; // padding
+                        max = Math.max(max, probs[po + s] *= scale);
+                    }
+                    int oo = (b * time + t) * qd + h * headDim;
+                    java.util.Arrays.fill(out, oo, oo + headDim, 0f);
+                    if (max == Float.NEGATIVE_INFINITY) { // no real key at all: weights of 0, not 0/0
+                        java.util.Arrays.fill(probs, po, po + n, 0f);
+                        continue;
+                    }
                     float sum = 0f;
-                    for (int s = 0; s <= t; s++) {
+                    for (int s = 0; s < n; s++) {
                         float e = (float) Math.exp(probs[po + s] - max);
                         probs[po + s] = e;
                         sum += e;
                     }
                     float inv = 1f / sum;
-                    int oo = (b * time + t) * qd + h * headDim;
-                    java.util.Arrays.fill(out, oo, oo + headDim, 0f);
-                    for (int s = 0; s <= t; s++) {
+                    for (int s = 0; s < n; s++) {
                         probs[po + s] *= inv;
-                        Kernels.axpy(probs[po + s], vv, (b * time + s) * kd + kh * headDim, out, oo, headDim);
+                        Kernels.axpy(probs[po + s], vv, (b * keyTime + s) * kd + kh * headDim, out, oo, headDim);
                     }
-                    // s > t stay exactly 0: the causal mask
                 }
             }
         });
         return o.forward(out, rows);
+    }
+
+    /** How many keys query t may see before the key mask: t + 1 when causal, else all. */
+    private int keys(int t) {
+        return causal ? Math.min(t + 1, keyTime) : keyTime;
     }
 
     /**
@@ -148,9 +187,12 @@ public final class Attention {
         return o.forwardInference(cOut, count);
     }
 
-    /** dY → dX, accumulating the four projections' gradients. */
+    /**
+     * dY → dX, accumulating the four projections' gradients. After a cross-attention forward, dX is
+     * the queries' side only; the memory's ({@code k} and {@code v}'s) is {@link #memoryGrad}.
+     */
     public float[] backward(float[] dy) {
-        int rows = batch * time, qd = nHeads * headDim, kd = nKvHeads * headDim;
+        int qd = nHeads * headDim, kd = nKvHeads * headDim;
         float[] dOut = o.backward(dy);                 // [B·T, H·hd]
         java.util.Arrays.fill(dqr, 0f);
         java.util.Arrays.fill(dkr, 0f);
@@ -167,19 +209,20 @@ public final class Attention {
                 for (int h = kh * group; h < (kh + 1) * group; h++) {
                     int bh = b * nHeads + h;
                     for (int t = 0; t < time; t++) {
+                        int n = keys(t);
                         int qo = (b * time + t) * qd + h * headDim;
-                        int po = (bh * time + t) * time;
-                        java.util.Arrays.fill(dp, 0, t + 1, 0f);
-                        for (int i = 0; i < headDim; i++) Kernels.axpy(dOut[qo + i], vt, i * time, dp, 0, t + 1); // ∂L/∂p[t, s] = dout_t · v_s
+                        int po = (bh * time + t) * keyTime;
+                        java.util.Arrays.fill(dp, 0, n, 0f);
+                        for (int i = 0; i < headDim; i++) Kernels.axpy(dOut[qo + i], vt, i * keyTime, dp, 0, n); // ∂L/∂p[t, s] = dout_t · v_s
                         float pdp = 0f;
-                        for (int s = 0; s <= t; s++) {
+                        for (int s = 0; s < n; s++) {
                             pdp += probs[po + s] * dp[s];
-                            Kernels.axpy(probs[po + s], dOut, qo, dv, (b * time + s) * kd + kh * headDim, headDim); // dv_s += p · dout_t
+                            Kernels.axpy(probs[po + s], dOut, qo, dv, (b * keyTime + s) * kd + kh * headDim, headDim); // dv_s += p · dout_t
                         }
-                        for (int s = 0; s <= t; s++) {
+                        for (int s = 0; s < n; s++) {
                             float ds = probs[po + s] * (dp[s] - pdp) * scale;       // softmax backward, then the 1/√hd
                             if (ds == 0f) continue;
-                            int ko = (b * time + s) * kd + kh * headDim;
+                            int ko = (b * keyTime + s) * kd + kh * headDim;
                             Kernels.axpy(ds, kr, ko, dqr, qo, headDim);
                             Kernels.axpy(ds, qr, qo, dkr, ko, headDim);
                         }
@@ -193,19 +236,29 @@ public final class Attention {
         }
         float[] dx = q.backward(dqr);
         float[] dxk = k.backward(dkr), dxv = v.backward(dv);
+        if (cross) {
+            if (dMemory == null || dMemory.length != dxk.length) dMemory = new float[dxk.length];
+            for (int i = 0; i < dxk.length; i++) dMemory[i] = dxk[i] + dxv[i];
+            return dx;
+        }
         for (int i = 0; i < dx.length; i++) dx[i] += dxk[i] + dxv[i];
         return dx;
     }
 
-    /** dst [hd, T] = one head's rows of src [B·T, Hkv·hd] for batch row b, transposed. */
+    /** After the backward of a cross-attention: ∂L/∂memory [B·Tk, d], through k and v. */
+    public float[] memoryGrad() {
+        return dMemory;
+    }
+
+    /** dst [hd, Tk] = one head's rows of src [B·Tk, Hkv·hd] for batch row b, transposed. */
     private void transposeHead(float[] src, float[] dst, int b, int kh, int kd) {
-        for (int t = 0; t < time; t++) {
-            int so = (b * time + t) * kd + kh * headDim;
-            for (int i = 0; i < headDim; i++) dst[i * time + t] = src[so + i];
+        for (int t = 0; t < keyTime; t++) {
+            int so = (b * keyTime + t) * kd + kh * headDim;
+            for (int i = 0; i < headDim; i++) dst[i * keyTime + t] = src[so + i];
         }
     }
 
-    /** The attention weights of the last forward, [B, H, T, T] (row t: query t over keys 0..t). */
+    /** The attention weights of the last forward, [B, H, Tq, Tk] (row t: query t over the keys; causal: 0..t). */
     public float[] probs() {
         return probs;
     }

@@ -6,53 +6,99 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One pre-norm transformer block:
+ * One transformer block: self-attention, then (in an encoder–decoder's decoder) cross-attention
+ * to the encoder's output, then the MLP, each a residual branch with its norm. Pre-norm (GPT-2,
+ * Llama, {@code norm_first=True}) normalises each branch's input; post-norm (the original
+ * Transformer, BERT, PyTorch's default {@code norm_first=False}) normalises after each residual add:
  * <pre>
- *   H1 = H  + Dropout(Attention(Norm1(H)))
- *   H2 = H1 + Dropout(Mlp(Norm2(H1)))
+ *   pre-norm:  H1 = H + Attn(Norm1(H))      Hc = H1 + Cross(NormC(H1), M)      H2 = Hc + Mlp(Norm2(Hc))
+ *   post-norm: H1 = Norm1(H + Attn(H))      Hc = NormC(H1 + Cross(H1, M))      H2 = Norm2(Hc + Mlp(Hc))
  * </pre>
+ * Without cross-attention Hc = H1. Each branch's output passes through dropout before the add.
  */
 public final class Block {
     public final Norm norm1, norm2;
     public final Attention attn;
+    public final Norm crossNorm;   // null without cross-attention
+    public final Attention cross;  // null in a decoder-only model and in an encoder
     public final Mlp mlp;
-    private final Dropout drop1, drop2;
-    private float[] h1, h2, dh1, dh;
+    public final boolean postNorm;
+    private final Dropout drop1, dropCross, drop2;
+    private float[] s1, h1, sc, hc, s2, h2, dh1, dhc, dh; // s: a residual sum before its post-norm
+    private float[] dMemory;                               // ∂L/∂M from the cross-attention, [B·Tm, d]
     private int rows;
 
+    /** A pre-norm block without cross-attention (GPT-2, Llama). */
     public Block(Norm norm1, Attention attn, Norm norm2, Mlp mlp, float dropout) {
+        this(norm1, attn, null, null, norm2, mlp, dropout, false);
+    }
+
+    public Block(Norm norm1, Attention attn, Norm crossNorm, Attention cross, Norm norm2, Mlp mlp, float dropout, boolean postNorm) {
+        if ((crossNorm == null) != (cross == null)) throw new IllegalArgumentException("cross-attention needs its norm");
         this.norm1 = norm1;
         this.attn = attn;
+        this.crossNorm = crossNorm;
+        this.cross = cross;
         this.norm2 = norm2;
         this.mlp = mlp;
+        this.postNorm = postNorm;
         this.drop1 = new Dropout(dropout);
+        this.dropCross = new Dropout(dropout);
         this.drop2 = new Dropout(dropout);
     }
 
     private void size(int rows) {
         if (h1 == null || this.rows != rows) {
             int n = rows * attn.d;
+            s1 = new float[n];
             h1 = new float[n];
+            sc = new float[n];
+            hc = new float[n];
+            s2 = new float[n];
             h2 = new float[n];
             dh1 = new float[n];
+            dhc = new float[n];
             dh = new float[n];
             this.rows = rows;
         }
     }
 
-    /** H [B·T, d] → H2 [B·T, d]. */
+    /** H [B·T, d] → H2 [B·T, d], self-attention only, every position real. */
     public float[] forward(float[] h, int batch, int time, boolean training, Rng rng) {
+        return forward(h, batch, time, null, null, 0, null, training, rng);
+    }
+
+    /**
+     * H [B·T, d] → H2 [B·T, d]. {@code valid} [B·T] marks real positions (padding keys are masked in
+     * self-attention; null: all real); {@code memory} [B·Tm, d] is the encoder's output for the
+     * cross-attention, with {@code memoryValid} [B·Tm] its real positions (both null without cross-attention).
+     */
+    public float[] forward(float[] h, int batch, int time, boolean[] valid, float[] memory, int memoryTime, boolean[] memoryValid,
+                           boolean training, Rng rng) {
         int rows = batch * time, n = rows * attn.d;
         size(rows);
-        float[] a = drop1.forward(attn.forward(norm1.forward(h, rows), batch, time), n, training, rng);
-        for (int i = 0; i < n; i++) h1[i] = h[i] + a[i];
-        float[] m = drop2.forward(mlp.forward(norm2.forward(h1, rows), rows), n, training, rng);
-        for (int i = 0; i < n; i++) h2[i] = h1[i] + m[i];
-        return h2;
+        if ((memory == null) != (cross == null)) throw new IllegalArgumentException(cross == null ? "this block has no cross-attention" : "cross-attention needs the encoder's output");
+        float[] a = drop1.forward(attn.forward(postNorm ? h : norm1.forward(h, rows), null, batch, time, time, valid), n, training, rng);
+        float[] x = residual(h, a, s1, h1, norm1, rows);
+        if (cross != null) {
+            float[] c = dropCross.forward(cross.forward(postNorm ? x : crossNorm.forward(x, rows), memory, batch, time, memoryTime, memoryValid),
+                    n, training, rng);
+            x = residual(x, c, sc, hc, crossNorm, rows);
+        }
+        float[] m = drop2.forward(mlp.forward(postNorm ? x : norm2.forward(x, rows), rows), n, training, rng);
+        return residual(x, m, s2, h2, norm2, rows);
+    }
+
+    /** in + branch: into {@code out} (pre-norm), or normalised after the add (post-norm; the sum kept in {@code sum}). */
+    private float[] residual(float[] in, float[] branch, float[] sum, float[] out, Norm norm, int rows) {
+        float[] to = postNorm ? sum : out;
+        for (int i = 0; i < rows * attn.d; i++) to[i] = in[i] + branch[i];
+        return postNorm ? norm.forward(sum, rows) : out;
     }
 
     /** The same block for n new tokens of each of R sequences, attending through the KV cache (inference: no dropout). */
     public float[] forwardCached(float[] h, int seqs, int n, int[] rows, int[] start, float[] keys, float[] values, int capacity) {
+        if (postNorm || cross != null) throw new UnsupportedOperationException("the KV-cache path is for pre-norm decoder-only blocks");
         int count = seqs * n, size = count * attn.d;
         size(count);
         float[] a = attn.forwardCached(norm1.forward(h, count), seqs, n, rows, start, keys, values, capacity);
@@ -62,19 +108,45 @@ public final class Block {
         return h2;
     }
 
-    /** dH2 → dH: the residual passes the gradient straight through and adds each branch's. */
+    /**
+     * dH2 → dH: a residual passes the gradient straight through and adds its branch's. After a block
+     * with cross-attention, {@link #memoryGrad} holds ∂L/∂M.
+     */
     public float[] backward(float[] dh2) {
         int n = dh.length;
-        float[] g = norm2.backward(mlp.backward(drop2.backward(dh2)));
-        for (int i = 0; i < n; i++) dh1[i] = dh2[i] + g[i];
-        float[] f = norm1.backward(attn.backward(drop1.backward(dh1)));
-        for (int i = 0; i < n; i++) dh[i] = dh1[i] + f[i];
+        // the MLP branch: pre-norm  Hc → H2 = Hc + Mlp(Norm2(Hc));  post-norm  Hc → H2 = Norm2(Hc + Mlp(Hc))
+        float[] ds = postNorm ? norm2.backward(dh2) : dh2;
+        float[] g = mlp.backward(drop2.backward(ds));
+        if (!postNorm) g = norm2.backward(g);
+        for (int i = 0; i < n; i++) dhc[i] = ds[i] + g[i];
+        float[] d1 = dhc;
+        if (cross != null) {
+            ds = postNorm ? crossNorm.backward(dhc) : dhc;
+            g = cross.backward(dropCross.backward(ds));
+            if (!postNorm) g = crossNorm.backward(g);
+            for (int i = 0; i < n; i++) dh1[i] = ds[i] + g[i];
+            d1 = dh1;
+            dMemory = cross.memoryGrad();
+        }
+        ds = postNorm ? norm1.backward(d1) : d1;
+        g = attn.backward(drop1.backward(ds));
+        if (!postNorm) g = norm1.backward(g);
+        for (int i = 0; i < n; i++) dh[i] = ds[i] + g[i];
         return dh;
+    }
+
+    /** ∂L/∂M [B·Tm, d] of the last backward (cross-attention only); valid until this block's next backward. */
+    public float[] memoryGrad() {
+        return dMemory;
     }
 
     public List<Param> params() {
         List<Param> ps = new ArrayList<>(norm1.params());
         ps.addAll(attn.params());
+        if (cross != null) {
+            ps.addAll(crossNorm.params());
+            ps.addAll(cross.params());
+        }
         ps.addAll(norm2.params());
         ps.addAll(mlp.params());
         return ps;

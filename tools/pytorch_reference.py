@@ -41,6 +41,8 @@ central differences on a few entries. Weights are random, biases and LayerNorm g
 Masks follow PyTorch: 1 (True) = padding; a padded position is never attended to (its key score is -inf), but as a query
 it is computed like any other position (it attends to the real keys), so its output row is finite and well defined;
 every loss leaves padded rows out, so a Java implementation may put anything there and tests should compare real rows only.
+The key bias (in_proj_bias entries 16-31 of every attention) has a true gradient of 0 (a constant added to all of a query's
+scores leaves its softmax unchanged), so its grad holds rounding noise of 1e-9 to 1e-7: compare it with an absolute tolerance.
 
   encoder-layer.safetensors             nn.TransformerEncoderLayer(d_model=16, nhead=4, dim_feedforward=32, dropout=0,
                                         activation="gelu" (erf), batch_first=True, norm_first=False, layer_norm_eps=1e-5):

@@ -127,6 +127,7 @@ public final class Trainer<B> {
             float loss = trainStep.loss();
             step++;
             double secs = (System.nanoTime() - start) / 1e9;
+            // B·T positions per micro-batch, padding included for a batch of padded rows
             double tps = (double) (step - firstStep) * B * T * cfg.gradAccum() / Math.max(secs, 1e-9);
             listener.step(step, cfg.steps(), loss, tps, (cfg.steps() - step) * secs / (step - firstStep));
             boolean end = step == cfg.steps();

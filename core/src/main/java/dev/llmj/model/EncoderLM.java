@@ -1,6 +1,7 @@
 package dev.llmj.model;
 
 import dev.llmj.LlmjException;
+import dev.llmj.data.MlmBatcher;
 import dev.llmj.nn.Attention;
 import dev.llmj.nn.Block;
 import dev.llmj.nn.CrossEntropy;
@@ -11,6 +12,7 @@ import dev.llmj.nn.Linear;
 import dev.llmj.nn.Mlp;
 import dev.llmj.nn.Param;
 import dev.llmj.tensor.Rng;
+import dev.llmj.train.Trainable;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,7 +29,7 @@ import java.util.List;
  * Padding never reaches a real position: padded keys get attention weight 0 and everything else
  * works row by row, so a sentence's outputs do not change with how much padding its batch adds.
  */
-public final class EncoderLM {
+public final class EncoderLM implements Trainable<MlmBatcher.MlmBatch> {
     /** How {@link #embed} turns token vectors into one sentence vector. */
     public enum Pooling {
         /** The mean of the last layer's vectors over the real tokens (the default: better sentence similarity untrained for it). */
@@ -83,6 +85,7 @@ public final class EncoderLM {
     }
 
     /** Every trainable parameter once, in a fixed order (the tied decoder adds nothing). */
+    @Override
     public List<Param> params() {
         List<Param> ps = new ArrayList<>();
         ps.add(tokens.weight);
@@ -165,7 +168,15 @@ public final class EncoderLM {
         return CrossEntropy.forwardBackward(logits, labels, batch * time, config.vocabSize(), dlogits, rowLoss);
     }
 
+    /** Forward on an MLM batch (segment 0 everywhere, padding masked) and the loss at its chosen positions. */
+    @Override
+    public float forwardLoss(MlmBatcher.MlmBatch b, boolean training) {
+        forward(b.inputIds(), null, b.valid(), b.batchSize(), b.time(), training);
+        return loss(b.labels());
+    }
+
     /** Accumulates every parameter's gradient of the last {@link #loss}. */
+    @Override
     public void backward() {
         int rows = batch * time, d = config.dModel(), vocab = config.vocabSize();
         float[] db = decoderBias.grad;
@@ -180,11 +191,8 @@ public final class EncoderLM {
         segments.backward(dh);
     }
 
-    public void zeroGrad() {
-        for (Param p : params()) p.zeroGrad();
-    }
-
     /** The dropout generator's state, for exact resumption. */
+    @Override
     public Rng rng() {
         return rng;
     }

@@ -103,4 +103,29 @@ class EncoderFolderTest {
         msg = assertThrows(LlmjException.class, () -> EncoderFolder.load(gpt)).getMessage();
         assertTrue(msg.contains("holds a decoder (model_type gpt2), not an encoder"), msg);
     }
+
+    /**
+     * A bert folder written by llmj (a tiny model after 150 MLM steps on the bundled corpus, in
+     * fixtures/bert-mlm) against BertForMaskedLM's forward written out in torch from the same file
+     * under transformers' names: {@code tools/pytorch_reference.py bert-check fixtures/bert-mlm IDS},
+     * whose output is fixtures/bert-mlm/expected-logits.json.
+     */
+    @Test
+    void matchesBertForMaskedLMWrittenOut() throws Exception {
+        Path f = Path.of(EncoderFolderTest.class.getResource("/fixtures/bert-mlm").toURI());
+        Map<String, Object> want = Json.obj(Json.parse(Files.readString(f.resolve("expected-logits.json")), "expected"), "expected");
+        List<Object> idList = Json.arr(want.get("ids"), "ids"), rows = Json.arr(want.get("logits"), "logits");
+        int[] ids = idList.stream().mapToInt(o -> (int) Json.num(o, "id")).toArray();
+        EncoderLM m = EncoderFolder.load(f).model();
+        float[] logits = m.forward(ids, null, null, 1, ids.length, false);
+        int vocab = m.config.vocabSize();
+        assertEquals(ids.length, rows.size());
+        for (int t = 0; t < ids.length; t++) {
+            List<Object> row = Json.arr(rows.get(t), "row");
+            assertEquals(vocab, row.size());
+            for (int v = 0; v < vocab; v++) {
+                assertEquals(((Number) row.get(v)).doubleValue(), logits[t * vocab + v], 2e-4, "position " + t + " token " + v);
+            }
+        }
+    }
 }

@@ -70,7 +70,7 @@ final class FillMaskCommand implements Callable<Integer> {
                 if (best < 0) break;
                 taken[best] = true;
                 Map<String, Object> c = new LinkedHashMap<>();
-                c.put("token", tok.display(best).strip());
+                c.put("token", shown(tok, best));
                 c.put("id", best);
                 c.put("probability", p[best]);
                 cands.add(c);
@@ -118,6 +118,12 @@ final class FillMaskCommand implements Callable<Integer> {
         System.arraycopy(body, 0, ids, at, body.length);
         if (eos >= 0) ids[n - 1] = eos;
         return ids;
+    }
+
+    /** A candidate as printed: its text without the word-boundary spaces BPE keeps, or quoted when it is only whitespace. */
+    static String shown(Tokenizer tok, int id) {
+        String s = tok.display(id);
+        return s.isBlank() ? "'" + s + "'" : s.strip();
     }
 
     /** softmax of logits[from, from + n), in double. */

@@ -199,9 +199,9 @@ final class MlmTraining {
                 int best = -1;
                 for (int v = 0; v < tok.vocabSize(); v++) if (!taken[v] && !tok.specials().isSpecial(v) && (best < 0 || p[v] > p[best])) best = v;
                 taken[best] = true;
-                b.append(String.format("  %s %.2f", tok.display(best).strip(), p[best]));
+                b.append(String.format("  %s %.2f", FillMaskCommand.shown(tok, best), p[best]));
             }
-            out.add(b.append("   [").append(tok.display(truth).strip()).append("]").toString());
+            out.add(b.append("   [").append(FillMaskCommand.shown(tok, truth)).append("]").toString());
         }
         return out;
     }

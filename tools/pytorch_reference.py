@@ -14,6 +14,9 @@
                        RoPE, repeat_kv), on the ids in IDS (`llmj tokenize --json` output), and print
                        the mean next-token loss over consecutive context windows, which must equal
                        `llmj eval` on the same text.
+  bert-check DIR IDS   BertForMaskedLM's forward written out from an llmj (or transformers) bert folder's
+                       tensors under transformers' names, on one sentence {"ids": [...]} in IDS; prints the
+                       MLM logits as JSON (the fixture of EncoderFolderTest.matchesBertForMaskedLMWrittenOut).
   train [--steps N] [--threads N] [--seed S]
                        nanoGPT's CPU Shakespeare-character recipe (the `small` preset) in PyTorch,
                        printing tokens/s and the validation loss, to compare with `llmj train --preset small`.
@@ -938,6 +941,36 @@ def hf_check(folder, ids_file):
     print(json.dumps({"loss": total / count, "tokens": count, "model_type": cfg["model_type"]}))
 
 
+def bert_check(folder, ids_file):
+    """BertForMaskedLM's forward written out in torch from a bert folder's safetensors under transformers' names
+    (transformers itself is not installed here): embeddings word + position + token_type (all 0) -> LayerNorm; per layer
+    post-norm x = LN(x + attention.output.dense(SA(x))), x = LN(x + output.dense(act(intermediate.dense(x))));
+    cls.predictions.transform (dense, act, LayerNorm), then x @ word_embeddings^T + cls.predictions.bias.
+    ids_file: {"ids": [...]} one unpadded sentence. Prints {"logits": [[...] per position]} as JSON."""
+    cfg = json.load(open(os.path.join(folder, "config.json")))
+    assert cfg["model_type"] == "bert", cfg["model_type"]
+    w = {k: v.double() for k, v in read_safetensors(os.path.join(folder, "model.safetensors")).items()}
+    ids = torch.tensor(json.load(open(ids_file))["ids"])
+    T, d, H, eps = len(ids), cfg["hidden_size"], cfg["num_attention_heads"], cfg["layer_norm_eps"]
+    act = {"gelu": F.gelu, "relu": F.relu, "gelu_new": lambda x: F.gelu(x, approximate="tanh")}[cfg["hidden_act"]]
+    ln = lambda x, n: F.layer_norm(x, (d,), w[n + ".weight"], w[n + ".bias"], eps)
+    lin = lambda x, n: x @ w[n + ".weight"].t() + w[n + ".bias"]
+    e = "bert.embeddings."
+    x = w[e + "word_embeddings.weight"][ids] + w[e + "position_embeddings.weight"][:T] + w[e + "token_type_embeddings.weight"][0]
+    x = ln(x, e + "LayerNorm")
+    for l in range(cfg["num_hidden_layers"]):
+        p = "bert.encoder.layer.%d." % l
+        heads = lambda t: t.view(T, H, d // H).transpose(0, 1)                       # [H, T, hd]
+        q, k, v = (heads(lin(x, p + "attention.self." + n)) for n in ("query", "key", "value"))
+        a = ((q @ k.transpose(-2, -1)) / math.sqrt(d // H)).softmax(-1) @ v         # bidirectional: no mask
+        x = ln(x + lin(a.transpose(0, 1).reshape(T, d), p + "attention.output.dense"), p + "attention.output.LayerNorm")
+        x = ln(x + lin(act(lin(x, p + "intermediate.dense")), p + "output.dense"), p + "output.LayerNorm")
+    h = ln(act(lin(x, "cls.predictions.transform.dense")), "cls.predictions.transform.LayerNorm")
+    dec = w.get("cls.predictions.decoder.weight", w[e + "word_embeddings.weight"])  # tied: usually not in the file
+    logits = h @ dec.t() + w["cls.predictions.bias"]
+    print(json.dumps({"ids": ids.tolist(), "logits": [[round(float(z), 6) for z in row] for row in logits]}))
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "fixtures":
         fixtures(sys.argv[2])
@@ -952,6 +985,8 @@ if __name__ == "__main__":
         bench_train(sys.argv[2:])
     elif len(sys.argv) >= 2 and sys.argv[1] == "bench-generate":
         bench_generate(sys.argv[2:])
+    elif len(sys.argv) >= 4 and sys.argv[1] == "bert-check":
+        bert_check(sys.argv[2], sys.argv[3])
     else:
         print(__doc__)
         sys.exit(2)

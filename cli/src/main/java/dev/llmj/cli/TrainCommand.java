@@ -110,7 +110,8 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         return switch (objective) {
             case "lm" -> trainLm();
-            case "mlm", "seq2seq" -> throw new LlmjException("--objective " + objective + " is not available yet; use --objective lm");
+            case "mlm" -> new MlmTraining(this).run();
+            case "seq2seq" -> throw new LlmjException("--objective " + objective + " is not available yet; use --objective lm");
             default -> throw new LlmjException("unknown --objective '" + objective + "': use lm, mlm or seq2seq");
         };
     }

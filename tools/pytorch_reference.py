@@ -5,7 +5,9 @@
                        fixed batch for four configurations (gpt2, llama with GQA and RoPE, an llmj
                        variant with sinusoidal positions and ReLU, and nanoGPT's: exact GELU, no
                        biases in linear layers or LayerNorms) with PyTorch's logits, loss,
-                       every parameter's gradient, and the weights after three AdamW steps.
+                       every parameter's gradient, and the weights after three AdamW steps; then seq2seq-fixtures.
+  seq2seq-fixtures OUT_DIR
+                       write the encoder block and encoder-decoder fixtures described below.
   hf-check DIR IDS   score a model folder written by llmj (gpt2 or llama) with Hugging Face's
                        formulas written against Hugging Face's tensor names and layouts (GPT-2's
                        Conv1D [in, out] weights and fused c_attn; Llama's q/k/v/o_proj, rotate_half
@@ -27,6 +29,58 @@
 
 Run with Debian's python3-torch:  OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 tools/pytorch_reference.py ...
 Tests never call this script; they read the fixtures it wrote.
+
+Encoder and encoder-decoder fixtures (seq2seq-fixtures). All tensors are F32 (ids and masks too, as whole-number floats;
+llmj's Safetensors reads F32, F16 and BF16 only). Metadata: "config" (JSON: the PyTorch constructor arguments, plus
+"llmj_activation" -- PyTorch's activation="gelu" is the exact erf GELU, llmj's "gelu_erf", not the tanh "gelu" -- and the
+row lengths) and "torch" (the version). PyTorch ran in training mode with dropout 0, so on its slow path (not
+torch._transformer_encoder_layer_fwd, nor TransformerEncoder's nested tensors, which return zeros at padded rows). Each file
+is checked before it is written against the same computation in plain tensor ops in double (in_proj split into q, k, v,
+-inf on masked scores, softmax, norms placed by norm_first), gradients included, and those double gradients against
+central differences on a few entries. Weights are random, biases and LayerNorm gains included (1 + N(0, 0.1^2)).
+Masks follow PyTorch: 1 (True) = padding; a padded position is never attended to (its key score is -inf), but as a query
+it is computed like any other position (it attends to the real keys), so its output row is finite and well defined;
+every loss leaves padded rows out, so a Java implementation may put anything there and tests should compare real rows only.
+The key bias (in_proj_bias entries 16-31 of every attention) has a true gradient of 0 (a constant added to all of a query's
+scores leaves its softmax unchanged), so its grad holds rounding noise of 1e-9 to 1e-7: compare it with an absolute tolerance.
+
+  encoder-layer.safetensors             nn.TransformerEncoderLayer(d_model=16, nhead=4, dim_feedforward=32, dropout=0,
+                                        activation="gelu" (erf), batch_first=True, norm_first=False, layer_norm_eps=1e-5):
+                                        post-norm, x = norm1(x + SA(x)); y = norm2(x + FF(x)), FF = linear2(act(linear1)).
+  encoder-layer-prenorm-relu.safetensors  the same with norm_first=True, activation="relu":
+                                        x = x + SA(norm1(x)); y = x + FF(norm2(x)) (no final norm).
+    input.x [3, 5, 16]; input.pad_mask [3, 5] (row lengths 5, 3, 1: row 0 no padding, row 1 its last 2, row 2 its last 4);
+    input.R [3, 5, 16] random, also at padded rows (unused there); output.y [3, 5, 16];
+    output.loss [1] = sum over b, t with pad_mask 0, and over i, of y[b,t,i] * R[b,t,i] (so dL/dy = R at real rows, 0 at padded);
+    grad.input.x [3, 5, 16] (exactly 0 at padded positions); param.NAME and grad.NAME for PyTorch's names:
+    self_attn.in_proj_weight [48, 16] (rows 0-15 q, 16-31 k, 32-47 v, each y = x W^T + b), self_attn.in_proj_bias [48],
+    self_attn.out_proj.weight [16, 16] / .bias [16], linear1.weight [32, 16] / .bias [32], linear2.weight [16, 32] / .bias [16],
+    norm1.weight / .bias [16], norm2.weight / .bias [16]. Heads: 4 of 4 dimensions, head h = columns 4h..4h+3 of q, k and v;
+    scores divided by sqrt(4).
+
+  transformer.safetensors               the encoder-decoder as Seq2SeqLM: vocabulary V = 11 (0 pad, 1 bos, 2 eos, 3-10
+                                        symbols); one embedding table for source and target, E[id] * sqrt(16) + PE[pos]
+                                        (PE[pos, 2i] = sin(pos / 10000^(2i/16)), PE[pos, 2i+1] = cos(same), positions from 0 in
+                                        each sequence); nn.Transformer(d_model=16, nhead=4, num_encoder_layers=2,
+                                        num_decoder_layers=2, dim_feedforward=32, dropout=0, activation="relu", batch_first=True,
+                                        norm_first=False) -- post-norm layers AND a final LayerNorm after each stack
+                                        (encoder.norm gives the memory, decoder.norm the decoder output); generator Linear(16, 11)
+                                        with bias; log_softmax; loss = NLL averaged over target positions whose label is not 0.
+  transformer-prenorm-gelu.safetensors  the same with norm_first=True, activation="gelu" (erf).
+    Decoder layer: post-norm x = norm1(x + SA(x)); x = norm2(x + CA(x, memory)); x = norm3(x + FF(x)); pre-norm
+    x = x + SA(norm1(x)); x = x + CA(norm2(x), memory); x = x + FF(norm3(x)) (memory itself is not normed again). SA is causal
+    (generate_square_subsequent_mask: query t sees keys <= t) and ignores target pad keys; CA takes q from the decoder and k, v
+    from the memory (multihead_attn.in_proj_weight rows 16-47), ignoring source pad keys (memory_key_padding_mask = source mask).
+    input.src [3, 6] ids (row lengths 6, 4, 2, then 0); input.tgt_in [3, 5] = bos, symbols, then 0 (lengths 5, 4, 2);
+    input.labels [3, 5] = the symbols, eos, then 0 (0 = ignored: 11 labels count); input.src_pad_mask [3, 6] and
+    input.tgt_pad_mask [3, 5] (1 = pad, i.e. id == 0). Outputs: output.src_embedded [3, 6, 16] (E[src] * 4 + PE),
+    output.memory [3, 6, 16] (after encoder.norm), output.decoder [3, 5, 16] (after decoder.norm), output.log_probs [3, 5, 11],
+    output.loss [1]. Padded rows of memory, decoder and log_probs are finite (see above) but count for nothing.
+    param.NAME / grad.NAME: embedding.weight [11, 16] (its gradient sums the source and the target uses; row 0 is exactly 0,
+    since pad ids only sit at padded positions), generator.weight [11, 16] / .bias [11], encoder.norm.*, decoder.norm.* [16],
+    and for l in 0, 1: encoder.layers.l.{self_attn.in_proj_weight [48, 16], self_attn.in_proj_bias [48], self_attn.out_proj.*,
+    linear1.*, linear2.*, norm1.*, norm2.*}, decoder.layers.l.{the same, plus multihead_attn.in_proj_weight / in_proj_bias /
+    out_proj.* (cross-attention) and norm3.*} -- nn.Transformer's names without a "transformer." prefix.
 """
 import json, math, os, struct, sys, time
 import torch
@@ -255,6 +309,245 @@ def fixtures(out_dir):
         path = os.path.join(out_dir, name + ".safetensors")
         write_safetensors(path, tensors, meta)
         print(f"wrote {path}: loss {loss.item():.6f}")
+
+
+# ---- encoder block and encoder–decoder (seq2seq-fixtures) ----
+
+ENCODER_LAYERS = {
+    "encoder-layer": dict(d_model=16, nhead=4, dim_feedforward=32, activation="gelu", norm_first=False, layer_norm_eps=1e-5),
+    "encoder-layer-prenorm-relu": dict(d_model=16, nhead=4, dim_feedforward=32, activation="relu", norm_first=True, layer_norm_eps=1e-5),
+}
+TRANSFORMERS = {
+    "transformer": dict(vocab_size=11, d_model=16, nhead=4, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=32,
+                        activation="relu", norm_first=False, layer_norm_eps=1e-5),
+    "transformer-prenorm-gelu": dict(vocab_size=11, d_model=16, nhead=4, num_encoder_layers=2, num_decoder_layers=2,
+                                     dim_feedforward=32, activation="gelu", norm_first=True, layer_norm_eps=1e-5),
+}
+PAD, BOS, EOS = 0, 1, 2
+LLMJ_ACTIVATION = {"relu": "relu", "gelu": "gelu_erf"}  # PyTorch's "gelu" string is F.gelu, the exact erf form
+
+
+def randomize(model):
+    """Every parameter random, so a mistake in a bias or a LayerNorm gain shows: matrices N(0, 0.3²), biases N(0, 0.1²),
+    LayerNorm weights 1 + N(0, 0.1²)."""
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            norm_weight = n.split(".")[-2].startswith("norm") and n.endswith(".weight")
+            p.copy_(torch.randn_like(p) * (0.3 if p.dim() > 1 else 0.1) + (1.0 if norm_weight else 0.0))
+
+
+def sinusoid(T, d):
+    """[T, d]: PE[pos, 2i] = sin(pos / 10000^(2i/d)), PE[pos, 2i+1] = cos(...), computed in double and rounded once."""
+    pos = torch.arange(T, dtype=torch.float64).unsqueeze(1)
+    ang = pos / torch.pow(10000.0, torch.arange(0, d, 2, dtype=torch.float64) / d)
+    pe = torch.zeros(T, d, dtype=torch.float64)
+    pe[:, 0::2], pe[:, 1::2] = torch.sin(ang), torch.cos(ang)
+    return pe.float()
+
+
+def lengths_mask(lengths, T):
+    """[B, T] bool, True at padded positions (PyTorch's key_padding_mask convention)."""
+    return torch.arange(T).unsqueeze(0) >= torch.tensor(lengths).unsqueeze(1)
+
+
+class Seq2Seq(nn.Module):
+    """The encoder–decoder as llmj's Seq2SeqLM builds it: one embedding table for source and target, scaled by √d, plus
+    sinusoidal positions; torch.nn.Transformer; a generator Linear(d, V) and log_softmax."""
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        self.embedding = nn.Embedding(c["vocab_size"], c["d_model"])
+        self.transformer = nn.Transformer(d_model=c["d_model"], nhead=c["nhead"], num_encoder_layers=c["num_encoder_layers"],
+                                          num_decoder_layers=c["num_decoder_layers"], dim_feedforward=c["dim_feedforward"],
+                                          dropout=0.0, activation=c["activation"], layer_norm_eps=c["layer_norm_eps"],
+                                          batch_first=True, norm_first=c["norm_first"])
+        self.generator = nn.Linear(c["d_model"], c["vocab_size"])
+
+    def embed(self, ids):
+        d = self.c["d_model"]
+        return self.embedding(ids) * math.sqrt(d) + sinusoid(ids.shape[1], d)
+
+    def forward(self, src, tgt_in, src_pad, tgt_pad):
+        """Returns (log-probabilities [B, Tt, V], memory [B, Ts, d], decoder output after its final norm [B, Tt, d])."""
+        t = self.transformer
+        causal = t.generate_square_subsequent_mask(tgt_in.shape[1])  # [Tt, Tt] float: 0 on and below the diagonal, -inf above
+        memory = t.encoder(self.embed(src), src_key_padding_mask=src_pad)
+        out = t.decoder(self.embed(tgt_in), memory, tgt_mask=causal, tgt_key_padding_mask=tgt_pad, memory_key_padding_mask=src_pad)
+        return F.log_softmax(self.generator(out), dim=-1), memory, out
+
+
+def seq2seq_names(model):
+    """Fixture names: nn.Transformer's own (encoder.layers.0.self_attn.in_proj_weight, decoder.norm.weight, …), without the
+    wrapper's "transformer." prefix, beside embedding.weight and generator.weight / generator.bias."""
+    return {n: n[len("transformer."):] if n.startswith("transformer.") else n for n, _ in model.named_parameters()}
+
+
+# The same computations written out in plain tensor ops (run in double), to check nn's modules and the fixtures against.
+
+def ref_attention(xq, xkv, w, b, wo, bo, H, key_pad, causal=False):
+    """xq [B, Tq, d] queries, xkv [B, Tk, d] keys and values; w [3d, d] = q, k, v projections stacked; key_pad [B, Tk] True
+    = pad: those keys get -inf scores, so no query attends to them (a padded query still attends to the real keys)."""
+    B, Tq, d = xq.shape
+    Tk, hd = xkv.shape[1], d // H
+    wq, wk, wv = w.split(d)
+    bq, bk, bv = b.split(d)
+    q = (xq @ wq.t() + bq).view(B, Tq, H, hd).transpose(1, 2)   # [B, H, Tq, hd]
+    k = (xkv @ wk.t() + bk).view(B, Tk, H, hd).transpose(1, 2)
+    v = (xkv @ wv.t() + bv).view(B, Tk, H, hd).transpose(1, 2)
+    s = (q @ k.transpose(-2, -1)) / math.sqrt(hd)                # [B, H, Tq, Tk]
+    s = s.masked_fill(key_pad[:, None, None, :], float("-inf"))
+    if causal:
+        s = s.masked_fill(torch.triu(torch.ones(Tq, Tk, dtype=torch.bool), 1), float("-inf"))
+    y = (s.softmax(-1) @ v).transpose(1, 2).reshape(B, Tq, d)
+    return y @ wo.t() + bo
+
+
+def ref_layer(p, pre, x, H, act, norm_first, eps, pad, memory=None, mem_pad=None):
+    """One encoder layer (memory None) or decoder layer, with p[name] its parameters under the prefix pre."""
+    ln = lambda h, n: F.layer_norm(h, h.shape[-1:], p[pre + n + ".weight"], p[pre + n + ".bias"], eps)
+    g = lambda n: p[pre + n]
+    sa = lambda h: ref_attention(h, h, g("self_attn.in_proj_weight"), g("self_attn.in_proj_bias"), g("self_attn.out_proj.weight"),
+                                 g("self_attn.out_proj.bias"), H, pad, causal=memory is not None)
+    ca = lambda h: ref_attention(h, memory, g("multihead_attn.in_proj_weight"), g("multihead_attn.in_proj_bias"),
+                                 g("multihead_attn.out_proj.weight"), g("multihead_attn.out_proj.bias"), H, mem_pad)
+    ff = lambda h: (F.relu if act == "relu" else F.gelu)(h @ g("linear1.weight").t() + g("linear1.bias")) @ g("linear2.weight").t() + g("linear2.bias")
+    subs = [sa, ca, ff] if memory is not None else [sa, ff]
+    for i, f in enumerate(subs):  # norm1, norm2 (, norm3) in that order
+        n = f"norm{i + 1}"
+        x = x + f(ln(x, n)) if norm_first else ln(x + f(x), n)
+    return x
+
+
+def ref_seq2seq(p, c, src, tgt_in, src_pad, tgt_pad):
+    d, eps = c["d_model"], c["layer_norm_eps"]
+    embed = lambda ids: p["embedding.weight"][ids] * math.sqrt(d) + sinusoid(ids.shape[1], d).double()
+    ln = lambda h, n: F.layer_norm(h, (d,), p[n + ".weight"], p[n + ".bias"], eps)
+    h = embed(src)
+    for l in range(c["num_encoder_layers"]):
+        h = ref_layer(p, f"encoder.layers.{l}.", h, c["nhead"], c["activation"], c["norm_first"], eps, src_pad)
+    memory = ln(h, "encoder.norm")
+    h = embed(tgt_in)
+    for l in range(c["num_decoder_layers"]):
+        h = ref_layer(p, f"decoder.layers.{l}.", h, c["nhead"], c["activation"], c["norm_first"], eps, tgt_pad, memory, src_pad)
+    return F.log_softmax(ln(h, "decoder.norm") @ p["generator.weight"].t() + p["generator.bias"], dim=-1)
+
+
+def check_reference(name, tensors, loss_fn, params, rtol=2e-4):
+    """Recompute the loss and its gradients in double from the written tensors with the plain-ops reference, compare with
+    PyTorch's (written) values, and spot-check the double gradients by central differences. Exits on a mismatch."""
+    p = {n: t.double().requires_grad_() for n, t in params.items()}
+    loss, outputs = loss_fn(p)
+    loss.backward()
+    worst = 0.0
+    for key, got in list(outputs.items()) + [("output.loss", loss.detach().view(1))] + [("grad." + n, t.grad) for n, t in p.items()]:
+        want = tensors[key].double()
+        err = float((got.detach() - want).abs().max() / (want.abs().max() + 1e-3))
+        worst = max(worst, err)
+        if not err <= rtol:
+            sys.exit(f"{name}: {key} differs from the plain-ops reference by {err:.2e} (relative to its largest entry)")
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for n in sorted(p)[:: max(1, len(p) // 6)]:  # a handful of parameters, one random entry each
+            t = p[n].view(-1)
+            i = int(torch.randint(t.numel(), (1,), generator=g))
+            h, old = 1e-6, float(t[i])
+            t[i] = old + h
+            up = float(loss_fn(p)[0])
+            t[i] = old - h
+            down = float(loss_fn(p)[0])
+            t[i] = old
+            fd, an = (up - down) / (2 * h), float(p[n].grad.view(-1)[i])
+            if abs(fd - an) > 1e-6 * max(1.0, abs(an)):
+                sys.exit(f"{name}: d loss / d {n}[{i}]: finite difference {fd:.9g}, autograd {an:.9g}")
+    return worst
+
+
+def encoder_layer_fixture(name, kw):
+    torch.manual_seed(4321)
+    layer = nn.TransformerEncoderLayer(dropout=0.0, batch_first=True, **kw)
+    randomize(layer)
+    layer.train()  # training mode (dropout is 0) keeps PyTorch on the slow path, not torch._transformer_encoder_layer_fwd
+    B, T, d = 3, 5, kw["d_model"]
+    pad = lengths_mask([5, 3, 1], T)
+    keep = (~pad).float().unsqueeze(-1)                            # [B, T, 1]
+    x = torch.randn(B, T, d).requires_grad_()
+    R = torch.randn(B, T, d)
+    y = layer(x, src_key_padding_mask=pad)
+    loss = (y * R * keep).sum()
+    loss.backward()
+    tensors = {"input.x": x.detach(), "input.pad_mask": pad.float(), "input.R": R}
+    for n, p in layer.named_parameters():
+        tensors["param." + n] = p.detach().clone()
+    tensors["output.y"], tensors["output.loss"], tensors["grad.input.x"] = y.detach(), loss.detach().view(1), x.grad.clone()
+    for n, p in layer.named_parameters():
+        tensors["grad." + n] = p.grad.clone()
+    if tensors["grad.input.x"][pad].abs().max() != 0:
+        sys.exit(f"{name}: a padded position's input has a gradient, so padding leaks into real positions")
+
+    def loss_fn(p):
+        xx = p.pop("input.x")
+        try:
+            yy = ref_layer(p, "", xx, kw["nhead"], kw["activation"], kw["norm_first"], kw["layer_norm_eps"], pad)
+        finally:
+            p["input.x"] = xx
+        return (yy * R.double() * keep.double()).sum(), {"output.y": yy}
+    params = {n: tensors["param." + n] for n, _ in layer.named_parameters()}
+    params["input.x"] = tensors["input.x"]
+    worst = check_reference(name, tensors, loss_fn, params)
+    config = dict(kw, dropout=0.0, batch_first=True, llmj_activation=LLMJ_ACTIVATION[kw["activation"]], lengths=[5, 3, 1])
+    return tensors, {"config": json.dumps(config), "torch": torch.__version__}, loss, worst
+
+
+def transformer_fixture(name, c):
+    torch.manual_seed(2468)
+    model = Seq2Seq(c)
+    randomize(model)
+    model.train()  # slow path throughout (dropout is 0), as for the encoder layer
+    V = c["vocab_size"]
+    src_len, tgt_len = [6, 4, 2], [4, 3, 1]                        # target symbols per row, before bos / eos
+    Ts, Tt = max(src_len), max(tgt_len) + 1
+    src = torch.full((3, Ts), PAD, dtype=torch.long)
+    tgt_in = torch.full((3, Tt), PAD, dtype=torch.long)
+    labels = torch.full((3, Tt), PAD, dtype=torch.long)
+    for b in range(3):
+        src[b, :src_len[b]] = torch.randint(3, V, (src_len[b],))
+        t = torch.randint(3, V, (tgt_len[b],))
+        tgt_in[b, 0], tgt_in[b, 1:tgt_len[b] + 1] = BOS, t
+        labels[b, :tgt_len[b]], labels[b, tgt_len[b]] = t, EOS
+    src_pad, tgt_pad = src == PAD, tgt_in == PAD
+    logp, memory, out = model(src, tgt_in, src_pad, tgt_pad)
+    loss = F.nll_loss(logp.reshape(-1, V), labels.view(-1), ignore_index=PAD)
+    loss.backward()
+    names = seq2seq_names(model)
+    tensors = {"input.src": src.float(), "input.tgt_in": tgt_in.float(), "input.labels": labels.float(),
+               "input.src_pad_mask": src_pad.float(), "input.tgt_pad_mask": tgt_pad.float()}
+    for n, p in model.named_parameters():
+        tensors["param." + names[n]] = p.detach().clone()
+    tensors.update({"output.src_embedded": model.embed(src).detach(), "output.memory": memory.detach(),
+                    "output.decoder": out.detach(), "output.log_probs": logp.detach(), "output.loss": loss.detach().view(1)})
+    for n, p in model.named_parameters():
+        tensors["grad." + names[n]] = p.grad.clone()
+
+    def loss_fn(p):
+        lp = ref_seq2seq(p, c, src, tgt_in, src_pad, tgt_pad)
+        return F.nll_loss(lp.reshape(-1, V), labels.view(-1), ignore_index=PAD), {"output.log_probs": lp}
+    worst = check_reference(name, tensors, loss_fn, {names[n]: tensors["param." + names[n]] for n, _ in model.named_parameters()})
+    config = dict(c, dropout=0.0, batch_first=True, llmj_activation=LLMJ_ACTIVATION[c["activation"]], pad_id=PAD, bos_id=BOS,
+                  eos_id=EOS, embedding_scale=math.sqrt(c["d_model"]), position="sinusoidal", shared_embedding=True,
+                  final_norms=True, src_lengths=src_len, tgt_lengths=[n + 1 for n in tgt_len])
+    return tensors, {"config": json.dumps(config), "torch": torch.__version__}, loss, worst
+
+
+def seq2seq_fixtures(out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    for name, kw in ENCODER_LAYERS.items():
+        tensors, meta, loss, worst = encoder_layer_fixture(name, kw)
+        write_safetensors(os.path.join(out_dir, name + ".safetensors"), tensors, meta)
+        print(f"wrote {os.path.join(out_dir, name + '.safetensors')}: loss {loss.item():.6f} (plain-ops reference within {worst:.1e})")
+    for name, c in TRANSFORMERS.items():
+        tensors, meta, loss, worst = transformer_fixture(name, c)
+        write_safetensors(os.path.join(out_dir, name + ".safetensors"), tensors, meta)
+        print(f"wrote {os.path.join(out_dir, name + '.safetensors')}: loss {loss.item():.6f} (plain-ops reference within {worst:.1e})")
 
 
 def train(argv):
@@ -648,6 +941,9 @@ def hf_check(folder, ids_file):
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "fixtures":
         fixtures(sys.argv[2])
+        seq2seq_fixtures(sys.argv[2])
+    elif len(sys.argv) >= 3 and sys.argv[1] == "seq2seq-fixtures":
+        seq2seq_fixtures(sys.argv[2])
     elif len(sys.argv) >= 4 and sys.argv[1] == "hf-check":
         hf_check(sys.argv[2], sys.argv[3])
     elif len(sys.argv) >= 2 and sys.argv[1] == "train":

@@ -126,7 +126,7 @@ final class TrainBench implements Callable<Integer> {
         DecoderLM model = new DecoderLM(c, seed);
         TrainConfig cfg = new TrainConfig(warmup + steps, B, T, 1, recipe.lr(), recipe.lr(), 0, warmup + steps, 0.1f, 0.9f, recipe.beta2(), 1e-8f,
                 1.0f, 1, 1, 1, seed, 0.1, false).validate();
-        TrainStep step = TrainStep.of(model, cfg);
+        TrainStep<Batcher.Batch> step = TrainStep.of(model, cfg);
         // random windows: every id uniform over the vocabulary, labels too (the loss stays near ln V; the work is the same)
         Rng rng = new Rng(seed + 1);
         Batcher.Batch batch = new Batcher.Batch(B, T, new int[B * T], new int[B * T]);
@@ -215,7 +215,7 @@ final class TrainBench implements Callable<Integer> {
         return 0;
     }
 
-    private static void run(TrainStep step, Supplier<Batcher.Batch> batches, float lr) {
+    private static void run(TrainStep<Batcher.Batch> step, Supplier<Batcher.Batch> batches, float lr) {
         if (!step.run(batches, lr)) {
             throw new LlmjException("the loss (" + step.loss() + ") or the gradient norm (" + step.gradNorm() + ") stopped being finite");
         }

@@ -1,6 +1,7 @@
 package dev.llmj.cli;
 
 import dev.llmj.LlmjException;
+import dev.llmj.data.Batcher;
 import dev.llmj.data.Corpus;
 import dev.llmj.data.TokenFile;
 import dev.llmj.generate.GenerationConfig;
@@ -44,6 +45,9 @@ final class TrainCommand implements Callable<Integer> {
     Path data;
     @Option(names = "--out", paramLabel = "DIR", description = "Model folder to write (default: out/PRESET).")
     Path out;
+    @Option(names = "--objective", paramLabel = "KIND", defaultValue = "lm",
+            description = "lm (next token, a GPT), mlm (masked tokens, a BERT-style encoder) or seq2seq (source → target pairs). Default: ${DEFAULT-VALUE}.")
+    String objective;
     @Option(names = "--preset", paramLabel = "NAME", defaultValue = "tiny", description = "tiny, small or gpt2-124m. Default: ${DEFAULT-VALUE}.")
     String preset;
     @Option(names = "--family", paramLabel = "NAME", description = "gpt2 (default), llama, or llmj (then set --position, --norm, --activation…).")
@@ -101,8 +105,18 @@ final class TrainCommand implements Callable<Integer> {
             "small", new Preset(128, 4, 4, 64, 12, 1e-3f, 1e-4f, 100, 2000, 250, 20, 0.99f, 0f),
             "gpt2-124m", new Preset(768, 12, 12, 1024, 8, 6e-4f, 6e-5f, 100, 1000, 100, 10, 0.95f, 0f));
 
+    /** The one place that picks what is trained; each objective's run is its own method or class. */
     @Override
     public Integer call() {
+        return switch (objective) {
+            case "lm" -> trainLm();
+            case "mlm", "seq2seq" -> throw new LlmjException("--objective " + objective + " is not available yet; use --objective lm");
+            default -> throw new LlmjException("unknown --objective '" + objective + "': use lm, mlm or seq2seq");
+        };
+    }
+
+    /** Next-token training of a GPT on token windows of a corpus. */
+    private int trainLm() {
         PrintWriter o = spec.commandLine().getOut();
         threads.apply();
         Path dir;
@@ -120,36 +134,17 @@ final class TrainCommand implements Callable<Integer> {
             ModelFolder.Loaded loaded = ModelFolder.load(dir);
             model = loaded.model();
             tok = loaded.tokenizer();
-            TrainConfig saved = Trainer.savedConfig(dir);
-            cfg = new TrainConfig(steps != null ? steps : saved.steps(), saved.batchSize(), saved.contextLength(), saved.gradAccum(),
-                    saved.lr(), saved.minLr(), saved.warmup(), saved.decaySteps(), saved.weightDecay(), saved.beta1(), saved.beta2(),
-                    saved.eps(), saved.gradClip(), saved.evalInterval(), saved.evalBatches(), saved.checkpointInterval(), saved.seed(),
-                    saved.valFraction(), saved.decayAll());
+            cfg = resumedConfig(dir);
         } else {
-            Preset p = PRESETS.get(preset);
-            if (p == null) throw new LlmjException("unknown --preset '" + preset + "': use tiny, small or gpt2-124m");
-            dir = out != null ? out : Path.of("out", preset);
-            if (ModelFolder.holdsModel(dir) && !force) {
-                throw new LlmjException(dir + " already holds a model; use --resume " + dir + " to continue it, --force to overwrite it, or another --out");
-            }
+            Preset p = preset();
+            dir = outDir();
             corpus = data != null ? data : Main.defaultCorpus();
             fresh = !java.nio.file.Files.exists(dir.resolve("train.tokens"));
-            int stepsN = steps != null ? steps : p.steps();
-            cfg = new TrainConfig(stepsN, or(batchSize, p.batch()), or(contextLength, p.context()), or(gradAccum, 1), or(lr, p.lr()),
-                    or(minLr, p.minLr()), or(warmup, Math.min(p.warmup(), stepsN / 10)), or(decaySteps, stepsN), or(weightDecay, 0.1f),
-                    or(beta1, 0.9f), or(beta2, p.beta2()), 1e-8f, or(gradClip, 1.0f), or(evalInterval, Math.min(p.evalInterval(), stepsN)),
-                    or(evalBatches, p.evalBatches()), or(checkpointInterval, Math.max(stepsN / 4, 1)), seed, valFraction, decayAll).validate();
+            cfg = trainConfig(p);
             String text = Corpus.read(corpus);
             tok = buildTokenizer(text);
             model = new DecoderLM(modelConfig(p, tok.vocabSize(), cfg.contextLength()), seed);
-            if (force) { // the old run's optimizer, state, log and chart must not mix with this one
-                Trainer.clear(dir);
-                try {
-                    Files.deleteIfExists(dir.resolve(LossChart.FILE));
-                } catch (java.io.IOException e) {
-                    throw new LlmjException("cannot clear " + dir + ": " + dev.llmj.io.AtomicFiles.describe(e));
-                }
-            }
+            if (force) clearOut(dir);
         }
         TokenFile tokens = TokenFile.prepare(corpus, tok, dir.resolve("train.tokens"));
         TokenFile.Slice[] split = tokens.split(cfg.valFraction());
@@ -166,7 +161,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new LlmjException("the corpus " + Main.shown(corpus) + " has " + tokens.size() + " tokens: too few for a training and a validation window of "
                     + (cfg.contextLength() + 1) + " tokens; use more text or a shorter --context-length");
         }
-        Trainer trainer = new Trainer(model, tok, cfg, split[0], split[1], dir).corpus(corpus);
+        Trainer<Batcher.Batch> trainer = Trainer.of(model, tok, cfg, split[0], split[1], dir).corpus(corpus);
         if (resume != null) trainer.restore();
         if (trainer.step() >= cfg.steps()) throw new LlmjException(dir + " has already trained " + trainer.step() + " steps; raise --steps to go on");
 
@@ -180,6 +175,57 @@ final class TrainCommand implements Callable<Integer> {
                 resume != null ? "steps " + (trainer.step() + 1) + "–" : "", cfg.steps(), cfg.batchSize(), cfg.contextLength(), cfg.lr(),
                 cfg.minLr(), Parallel.threads(), Parallel.threads() == 1 ? "" : "s", Main.shown(dir));
         o.flush();
+        run(trainer, dir, shape);
+        if (!noSample) {
+            o.println("sample (temperature 0.8):");
+            o.println(sample(model, tok, seed));
+        }
+        tokens.close();
+        return 0;
+    }
+
+    // ---------------------------------------------------------------- shared by every objective
+
+    /** The --preset named, or a clear error. */
+    Preset preset() {
+        Preset p = PRESETS.get(preset);
+        if (p == null) throw new LlmjException("unknown --preset '" + preset + "': use tiny, small or gpt2-124m");
+        return p;
+    }
+
+    /** The folder a fresh run writes (--out, else out/PRESET); refuses one that holds a model unless --force. */
+    Path outDir() {
+        Path dir = out != null ? out : Path.of("out", preset);
+        if (ModelFolder.holdsModel(dir) && !force) {
+            throw new LlmjException(dir + " already holds a model; use --resume " + dir + " to continue it, --force to overwrite it, or another --out");
+        }
+        return dir;
+    }
+
+    /** The training settings of a fresh run: each option given, else the preset's (or the common) default; validated. */
+    TrainConfig trainConfig(Preset p) {
+        int stepsN = steps != null ? steps : p.steps();
+        return new TrainConfig(stepsN, or(batchSize, p.batch()), or(contextLength, p.context()), or(gradAccum, 1), or(lr, p.lr()),
+                or(minLr, p.minLr()), or(warmup, Math.min(p.warmup(), stepsN / 10)), or(decaySteps, stepsN), or(weightDecay, 0.1f),
+                or(beta1, 0.9f), or(beta2, p.beta2()), 1e-8f, or(gradClip, 1.0f), or(evalInterval, Math.min(p.evalInterval(), stepsN)),
+                or(evalBatches, p.evalBatches()), or(checkpointInterval, Math.max(stepsN / 4, 1)), seed, valFraction, decayAll).validate();
+    }
+
+    /** The settings saved in the checkpoint in {@code dir}; only --steps may raise the total. */
+    TrainConfig resumedConfig(Path dir) {
+        TrainConfig saved = Trainer.savedConfig(dir);
+        return new TrainConfig(steps != null ? steps : saved.steps(), saved.batchSize(), saved.contextLength(), saved.gradAccum(),
+                saved.lr(), saved.minLr(), saved.warmup(), saved.decaySteps(), saved.weightDecay(), saved.beta1(), saved.beta2(),
+                saved.eps(), saved.gradClip(), saved.evalInterval(), saved.evalBatches(), saved.checkpointInterval(), saved.seed(),
+                saved.valFraction(), saved.decayAll());
+    }
+
+    /**
+     * Runs the trainer to the end with the progress line and the loss chart ({@code shape} is its
+     * subtitle) redrawn at each evaluation, then says how it ended and what it wrote.
+     */
+    void run(Trainer<?> trainer, Path dir, String shape) {
+        PrintWriter o = spec.commandLine().getOut();
         Progress progress = new Progress(spec.commandLine().getErr(), o);
         LossChart chart = new LossChart(dir, Main.shown(dir), shape, spec.commandLine().getErr());
         Map<String, Object> last = trainer.run(new Trainer.Listener() { // the progress line, and the chart redrawn at each evaluation
@@ -198,13 +244,19 @@ final class TrainCommand implements Callable<Integer> {
         o.printf("done: train loss %.4f, val loss %.4f after %d steps (%.1f s, %,.0f tokens/s)%n", (Double) last.get("train_loss"),
                 (Double) last.get("val_loss"), trainer.step(), (Double) last.get("elapsed_s"), (Double) last.get("tokens_per_sec"));
         o.printf("wrote %s%s%n", Main.shown(dir), chart.drawn() ? ", and the loss curves in " + Main.shown(dir.resolve(LossChart.FILE)) : "");
-        if (!noSample) {
-            o.println("sample (temperature 0.8):");
-            o.println(sample(model, tok, seed));
-        }
-        tokens.close();
-        return 0;
     }
+
+    /** For --force: the old run's optimizer, state, log and chart must not mix with this one. */
+    static void clearOut(Path dir) {
+        Trainer.clear(dir);
+        try {
+            Files.deleteIfExists(dir.resolve(LossChart.FILE));
+        } catch (java.io.IOException e) {
+            throw new LlmjException("cannot clear " + dir + ": " + dev.llmj.io.AtomicFiles.describe(e));
+        }
+    }
+
+    // ---------------------------------------------------------------- the lm objective
 
     private Tokenizer buildTokenizer(String text) {
         String kind = tokenizer == null ? "char" : tokenizer;
@@ -255,7 +307,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** A resumed run continues exactly, so it takes its settings from the checkpoint; only --steps may change. */
-    private void rejectOnResume() {
+    void rejectOnResume() {
         Object[] fixed = {family, tokenizer, vocabSize, batchSize, contextLength, dModel, layers, heads, kvHeads, hiddenDim, position, norm,
                 activation, bias, tiedHead, dropout, lr, minLr, warmup, decaySteps, weightDecay, beta1, beta2, gradClip, gradAccum,
                 evalInterval, evalBatches, checkpointInterval, out};
@@ -274,7 +326,7 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private static <T> T or(T v, T dflt) {
+    static <T> T or(T v, T dflt) {
         return v != null ? v : dflt;
     }
 

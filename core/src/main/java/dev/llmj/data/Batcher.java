@@ -2,6 +2,7 @@ package dev.llmj.data;
 
 import dev.llmj.LlmjException;
 import dev.llmj.tensor.Rng;
+import dev.llmj.train.BatchSource;
 
 /**
  * Random training windows, exactly the tutorial's table: each of the B rows is a window of T + 1
@@ -10,7 +11,7 @@ import dev.llmj.tensor.Rng;
  * The arrays are filled in place on each call (no allocation per step); the whole state is the
  * generator's, so a resumed run draws the same windows.
  */
-public final class Batcher {
+public final class Batcher implements BatchSource<Batcher.Batch> {
     private final TokenFile.Slice data;
     private final int batchSize;
     private final int contextLength;
@@ -33,10 +34,7 @@ public final class Batcher {
         if (batchSize < 1 || contextLength < 1) {
             throw new LlmjException("batch size and context length must be at least 1 (got " + batchSize + " and " + contextLength + ")");
         }
-        if (data.length() < contextLength + 1L) {
-            throw new LlmjException("the data has " + data.length() + " tokens, fewer than one window of context length + 1 = "
-                    + (contextLength + 1) + "; use more text or a shorter --context-length");
-        }
+        requireWindow(data, contextLength);
         this.data = data;
         this.batchSize = batchSize;
         this.contextLength = contextLength;
@@ -45,7 +43,16 @@ public final class Batcher {
         this.batch = new Batch(batchSize, contextLength, new int[batchSize * contextLength], new int[batchSize * contextLength]);
     }
 
+    /** Fails unless {@code data} holds at least one window of {@code contextLength} + 1 tokens. */
+    static void requireWindow(TokenFile.Slice data, int contextLength) {
+        if (data.length() < contextLength + 1L) {
+            throw new LlmjException("the data has " + data.length() + " tokens, fewer than one window of context length + 1 = "
+                    + (contextLength + 1) + "; use more text or a shorter --context-length");
+        }
+    }
+
     /** The next batch (the same arrays, refilled): B windows at random starts in [0, N − T − 1]. */
+    @Override
     public Batch next() {
         long starts = data.length() - contextLength; // number of valid window starts
         for (int b = 0; b < batchSize; b++) {
@@ -58,10 +65,12 @@ public final class Batcher {
     }
 
     /** The generator state, for checkpoints. */
+    @Override
     public long state() {
         return rng.state();
     }
 
+    @Override
     public void setState(long state) {
         rng.setState(state);
     }

@@ -1,5 +1,6 @@
 package dev.llmj.model;
 
+import dev.llmj.data.Batcher;
 import dev.llmj.nn.Attention;
 import dev.llmj.nn.Block;
 import dev.llmj.nn.CrossEntropy;
@@ -12,6 +13,7 @@ import dev.llmj.nn.Param;
 import dev.llmj.nn.Rope;
 import dev.llmj.tensor.Kernels;
 import dev.llmj.tensor.Rng;
+import dev.llmj.train.Trainable;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +25,7 @@ import java.util.List;
  *   loss = mean −log softmax(logits)[label];  backward runs the same path in reverse
  * </pre>
  */
-public final class DecoderLM {
+public final class DecoderLM implements Trainable<Batcher.Batch> {
     public final ModelConfig config;
     public final Embedding tokens;
     public final Embedding positions;     // learned positions, else null
@@ -87,6 +89,7 @@ public final class DecoderLM {
     }
 
     /** Every trainable parameter once, in a fixed order (a tied head adds nothing). */
+    @Override
     public List<Param> params() {
         List<Param> ps = new ArrayList<>();
         ps.add(tokens.weight);
@@ -180,7 +183,15 @@ public final class DecoderLM {
         return CrossEntropy.forwardBackward(logits, labels, batch * time, config.vocabSize(), dlogits, rowLoss);
     }
 
+    /** Next-token training: {@link #forward} on the batch's input ids, then {@link #loss} against its labels. */
+    @Override
+    public float forwardLoss(Batcher.Batch batch, boolean training) {
+        forward(batch.inputIds(), batch.batchSize(), batch.contextLength(), training);
+        return loss(batch.labels());
+    }
+
     /** Accumulates every parameter's gradient of the last {@link #loss}. */
+    @Override
     public void backward() {
         int rows = batch * time, d = config.dModel();
         float[] dh = finalNorm.backward(head.backward(dlogits));
@@ -190,11 +201,8 @@ public final class DecoderLM {
         if (positions != null) positions.backward(dh);
     }
 
-    public void zeroGrad() {
-        for (Param p : params()) p.zeroGrad();
-    }
-
     /** The dropout generator's state, for exact resumption. */
+    @Override
     public Rng rng() {
         return rng;
     }

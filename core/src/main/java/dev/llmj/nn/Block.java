@@ -50,15 +50,19 @@ public final class Block {
     private void size(int rows) {
         if (h1 == null || this.rows != rows) {
             int n = rows * attn.d;
-            s1 = new float[n];
             h1 = new float[n];
-            sc = new float[n];
-            hc = new float[n];
-            s2 = new float[n];
             h2 = new float[n];
-            dh1 = new float[n];
             dhc = new float[n];
             dh = new float[n];
+            if (postNorm) { // the sums before each norm (pre-norm keeps no such copy)
+                s1 = new float[n];
+                s2 = new float[n];
+                sc = cross != null ? new float[n] : null;
+            }
+            if (cross != null) {
+                hc = new float[n];
+                dh1 = new float[n];
+            }
             this.rows = rows;
         }
     }

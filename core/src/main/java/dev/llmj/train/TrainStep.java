@@ -1,7 +1,5 @@
 package dev.llmj.train;
 
-import dev.llmj.data.Batcher;
-import dev.llmj.model.DecoderLM;
 import dev.llmj.nn.Param;
 
 import java.util.List;
@@ -13,16 +11,16 @@ import java.util.function.Supplier;
  * global norm; AdamW. It lives apart from the training loop so that {@code llmj bench train} times
  * exactly these calls, on random batches, without a corpus or a model folder.
  */
-public final class TrainStep {
-    private final DecoderLM model;
+public final class TrainStep<B> {
+    private final Trainable<B> model;
     private final List<Param> params;
     private final AdamW adam;
     private final int gradAccum;
     private final float gradClip;
     private float loss, gradNorm;
 
-    /** {@code params} are the ones {@code adam} updates (the model's, in {@link DecoderLM#params()} order). */
-    public TrainStep(DecoderLM model, List<Param> params, AdamW adam, int gradAccum, float gradClip) {
+    /** {@code params} are the ones {@code adam} updates (the model's, in {@link Trainable#params()} order). */
+    public TrainStep(Trainable<B> model, List<Param> params, AdamW adam, int gradAccum, float gradClip) {
         if (gradAccum < 1) throw new IllegalArgumentException("gradAccum must be at least 1");
         this.model = model;
         this.params = params;
@@ -32,10 +30,10 @@ public final class TrainStep {
     }
 
     /** A step with its own AdamW, set up from {@code cfg} as {@link Trainer} sets up its own. */
-    public static TrainStep of(DecoderLM model, TrainConfig cfg) {
+    public static <B> TrainStep<B> of(Trainable<B> model, TrainConfig cfg) {
         List<Param> ps = model.params();
         AdamW adam = new AdamW(ps, cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay(), cfg.decayAll());
-        return new TrainStep(model, ps, adam, cfg.gradAccum(), cfg.gradClip());
+        return new TrainStep<>(model, ps, adam, cfg.gradAccum(), cfg.gradClip());
     }
 
     /**
@@ -44,14 +42,12 @@ public final class TrainStep {
      * (then {@link #loss()} is that loss, and backward was not run) or the gradient norm is not
      * finite (then {@link #gradNorm()} is that norm); the caller says what to do about it.
      */
-    public boolean run(Supplier<Batcher.Batch> batches, float lr) {
+    public boolean run(Supplier<B> batches, float lr) {
         model.zeroGrad();
         loss = 0f;
         gradNorm = Float.NaN;
         for (int micro = 0; micro < gradAccum; micro++) {
-            Batcher.Batch batch = batches.get();
-            model.forward(batch.inputIds(), batch.batchSize(), batch.contextLength(), true);
-            float l = model.loss(batch.labels());
+            float l = model.forwardLoss(batches.get(), true);
             if (!Float.isFinite(l)) {
                 loss = l;
                 return false;

@@ -3,6 +3,7 @@ package dev.llmj.train;
 import dev.llmj.LlmjException;
 import dev.llmj.data.Batcher;
 import dev.llmj.data.TokenFile;
+import dev.llmj.data.TokenWindows;
 import dev.llmj.io.AtomicFiles;
 import dev.llmj.io.Json;
 import dev.llmj.io.ModelFolder;
@@ -22,14 +23,18 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * The training loop, top to bottom: draw a batch, forward, loss, backward, clip, AdamW step;
+ * The training loop, top to bottom: draw a batch, forward with loss, backward, clip, AdamW step;
  * every {@code evalInterval} steps estimate train and validation loss and append a line to
  * {@code train-log.jsonl}; every {@code checkpointInterval} steps and at the end write a
  * checkpoint (the model folder plus {@code optimizer.safetensors} and {@code trainer_state.json}).
  * A checkpoint holds every piece of state (weights, moments, data order, dropout generator), so
  * a resumed run ends with the same weights, bit for bit, as an uninterrupted one.
+ * <p>
+ * The loop trains any {@link Trainable} on any kind of batch {@code B}: the model says how to
+ * compute its loss on a batch, the {@link TrainingData} where batches come from, and a
+ * {@link Saver} how to write the model folder. {@link #of} sets it up for a GPT on token windows.
  */
-public final class Trainer {
+public final class Trainer<B> {
     public static final String OPTIMIZER = "optimizer.safetensors", STATE = "trainer_state.json", LOG = "train-log.jsonl";
 
     /** What a caller (the CLI's progress bar) hears about. */
@@ -41,39 +46,55 @@ public final class Trainer {
         default void checkpoint(int step, Path dir) {}
     }
 
-    private final DecoderLM model;
-    private final Tokenizer tokenizer;
+    /**
+     * Writes the model folder's files ({@code config.json}, {@code model.safetensors},
+     * {@code tokenizer.json}, {@code generation_config.json}) into {@code dir}, with
+     * {@code metadata} added to the safetensors header. Apart from the model because the folder
+     * layout ({@code dev.llmj.io.ModelFolder}) knows the model classes, not the other way round.
+     */
+    @FunctionalInterface
+    public interface Saver {
+        void save(Path dir, Map<String, String> metadata);
+    }
+
+    private final Trainable<B> model;
+    private final Saver saver;
     private final TrainConfig cfg;
-    private final TokenFile.Slice train, val;
+    private final TrainingData<B> data;
     private final Path dir;
     private final List<Param> params;
     private final AdamW adam;
-    private final Batcher batcher;
-    private final Supplier<Batcher.Batch> nextBatch; // batcher::next, made once
-    private final TrainStep trainStep;               // zero grads, forward, loss, backward, clip, AdamW
+    private final BatchSource<B> batches;  // the training stream
+    private final Supplier<B> nextBatch;   // batches::next, made once
+    private final TrainStep<B> trainStep;  // zero grads, forward with loss, backward, clip, AdamW
     private Path corpus;         // recorded in checkpoints, so --resume finds the same data
     private int step;            // steps completed
     private double elapsed;      // seconds of training before this process, from the checkpoint
 
-    public Trainer(DecoderLM model, Tokenizer tokenizer, TrainConfig cfg, TokenFile.Slice train, TokenFile.Slice val, Path dir) {
+    /** Trains {@code model} on {@code data} into {@code dir}, which {@code saver} writes the model folder into. */
+    public Trainer(Trainable<B> model, Saver saver, TrainConfig cfg, TrainingData<B> data, Path dir) {
+        cfg.validate();
+        this.model = model;
+        this.saver = saver;
+        this.cfg = cfg;
+        this.data = data;
+        this.dir = dir;
+        this.params = model.params();
+        this.adam = new AdamW(params, cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay(), cfg.decayAll());
+        this.batches = data.batches(false, cfg.batchSize(), cfg.seed());
+        this.nextBatch = batches::next;
+        this.trainStep = new TrainStep<>(model, params, adam, cfg.gradAccum(), cfg.gradClip());
+    }
+
+    /** A GPT trained on next-token windows of {@code cfg.contextLength()} tokens from a training and a validation split. */
+    public static Trainer<Batcher.Batch> of(DecoderLM model, Tokenizer tokenizer, TrainConfig cfg, TokenFile.Slice train, TokenFile.Slice val,
+                                            Path dir) {
         cfg.validate();
         if (cfg.contextLength() > model.config.contextLength()) {
             throw new LlmjException("--context-length " + cfg.contextLength() + " exceeds the model's " + model.config.contextLength());
         }
-        this.model = model;
-        this.tokenizer = tokenizer;
-        this.cfg = cfg;
-        this.train = train;
-        this.val = val;
-        this.dir = dir;
-        this.params = model.params();
-        this.adam = new AdamW(params, cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay(), cfg.decayAll());
-        this.batcher = new Batcher(train, cfg.batchSize(), cfg.contextLength(), cfg.seed());
-        this.nextBatch = batcher::next;
-        this.trainStep = new TrainStep(model, params, adam, cfg.gradAccum(), cfg.gradClip());
-        if (val.length() < cfg.contextLength() + 1L) { // an error now, not at the first evaluation
-            throw new LlmjException("the validation split has " + val.length() + " tokens, fewer than one window of " + (cfg.contextLength() + 1));
-        }
+        return new Trainer<>(model, (d, metadata) -> ModelFolder.save(model, tokenizer, d, metadata), cfg,
+                new TokenWindows(train, val, cfg.contextLength()), dir);
     }
 
     public int step() {
@@ -81,7 +102,7 @@ public final class Trainer {
     }
 
     /** Names the corpus in the checkpoints (absolute), so a resumed run can read the same data. */
-    public Trainer corpus(Path corpus) {
+    public Trainer<B> corpus(Path corpus) {
         this.corpus = corpus.toAbsolutePath().normalize();
         return this;
     }
@@ -106,13 +127,14 @@ public final class Trainer {
             float loss = trainStep.loss();
             step++;
             double secs = (System.nanoTime() - start) / 1e9;
+            // B·T positions per micro-batch, padding included for a batch of padded rows
             double tps = (double) (step - firstStep) * B * T * cfg.gradAccum() / Math.max(secs, 1e-9);
             listener.step(step, cfg.steps(), loss, tps, (cfg.steps() - step) * secs / (step - firstStep));
             boolean end = step == cfg.steps();
             if (step % cfg.evalInterval() == 0 || end) {
                 Map<String, Object> rec = new LinkedHashMap<>();
                 rec.put("step", step);
-                double trainLoss = evaluate(train, 1), valLoss = evaluate(val, 2);
+                double trainLoss = evaluate(false), valLoss = evaluate(true);
                 if (!Double.isFinite(trainLoss) || !Double.isFinite(valLoss)) {
                     throw new LlmjException("the evaluation loss became " + (Double.isFinite(trainLoss) ? valLoss : trainLoss) + " at step " + step
                             + "; training stopped and the last checkpoint in " + dir + " is intact; try a lower --lr");
@@ -135,18 +157,15 @@ public final class Trainer {
     }
 
     /**
-     * Mean loss over {@code evalBatches} batches drawn from {@code data} with a generator seeded
-     * by the run's seed and the step, so evaluation never disturbs the training stream.
+     * Mean loss over {@code evalBatches} batches of the validation (or training) split, drawn by a
+     * fresh stream seeded by the run's seed, the split and the step, so evaluation never disturbs
+     * the training stream.
      */
-    public float evaluate(TokenFile.Slice data, int which) {
-        int B = cfg.batchSize(), T = cfg.contextLength();
-        Batcher b = new Batcher(data, B, T, cfg.seed() * 31 + which * 1_000_003L + step);
+    public float evaluate(boolean validation) {
+        int which = validation ? 2 : 1;
+        BatchSource<B> b = data.batches(validation, cfg.batchSize(), cfg.seed() * 31 + which * 1_000_003L + step);
         double sum = 0;
-        for (int i = 0; i < cfg.evalBatches(); i++) {
-            Batcher.Batch batch = b.next();
-            model.forward(batch.inputIds(), B, T, false);
-            sum += model.loss(batch.labels());
-        }
+        for (int i = 0; i < cfg.evalBatches(); i++) sum += model.forwardLoss(b.next(), false);
         return (float) (sum / cfg.evalBatches());
     }
 
@@ -201,7 +220,7 @@ public final class Trainer {
         deleteTree(stage);
         String id = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
         Map<String, String> tag = Map.of("checkpoint", id, "step", String.valueOf(step));
-        ModelFolder.save(model, tokenizer, stage, tag);
+        saver.save(stage, tag);
         Map<String, Safetensors.Tensor> moments = new LinkedHashMap<>();
         for (int k = 0; k < params.size(); k++) {
             Param p = params.get(k);
@@ -213,7 +232,7 @@ public final class Trainer {
         state.put("checkpoint", id);
         state.put("step", step);
         state.put("adam_step", adam.stepCount());
-        state.put("batcher_state", batcher.state());
+        state.put("batcher_state", batches.state());
         state.put("dropout_rng_state", model.rng().state());
         state.put("elapsed_s", elapsedSeconds);
         if (corpus != null) state.put("corpus", corpus.toString());
@@ -296,7 +315,7 @@ public final class Trainer {
             System.arraycopy(v.data(), 0, adam.v[k], 0, p.size());
         }
         adam.setStepCount(Json.num(state.get("adam_step"), "adam_step"));
-        batcher.setState(Json.num(state.get("batcher_state"), "batcher_state"));
+        batches.setState(Json.num(state.get("batcher_state"), "batcher_state"));
         model.rng().setState(Json.num(state.get("dropout_rng_state"), "dropout_rng_state"));
         elapsed = state.get("elapsed_s") instanceof Number n ? n.doubleValue() : 0;
         step = savedStep;

@@ -2,6 +2,7 @@ package dev.llmj.train;
 
 import dev.llmj.LlmjException;
 import dev.llmj.TestData;
+import dev.llmj.data.Batcher;
 import dev.llmj.data.TokenFile;
 import dev.llmj.io.Json;
 import dev.llmj.io.ModelFolder;
@@ -50,12 +51,12 @@ class TrainerTest {
 
         Path straight = dir.resolve("straight");
         DecoderLM a = new DecoderLM(model(tok), 7);
-        new Trainer(a, tok, config(10), split[0], split[1], straight).run(new Trainer.Listener() {});
+        Trainer.of(a, tok, config(10), split[0], split[1], straight).run(new Trainer.Listener() {});
 
         Path interrupted = dir.resolve("interrupted");
         DecoderLM b = new DecoderLM(model(tok), 7);
         class Killed extends RuntimeException {}
-        assertThrows(Killed.class, () -> new Trainer(b, tok, config(10), split[0], split[1], interrupted).run(new Trainer.Listener() {
+        assertThrows(Killed.class, () -> Trainer.of(b, tok, config(10), split[0], split[1], interrupted).run(new Trainer.Listener() {
             @Override
             public void checkpoint(int step, Path d) {
                 if (step == 4) throw new Killed(); // the process dies right after its step-4 checkpoint
@@ -63,7 +64,7 @@ class TrainerTest {
         }));
         // a new process: everything comes back from the folder
         DecoderLM c = ModelFolder.load(interrupted).model();
-        Trainer resumed = new Trainer(c, tok, Trainer.savedConfig(interrupted), split[0], split[1], interrupted);
+        Trainer<Batcher.Batch> resumed = Trainer.of(c, tok, Trainer.savedConfig(interrupted), split[0], split[1], interrupted);
         resumed.restore();
         assertEquals(4, resumed.step());
         resumed.run(new Trainer.Listener() {});
@@ -78,8 +79,8 @@ class TrainerTest {
         TokenFile.Slice[] split = data(tok);
         DecoderLM m = new DecoderLM(model(tok), 1);
         Path out = dir.resolve("m");
-        Trainer t = new Trainer(m, tok, config(30), split[0], split[1], out);
-        float before = t.evaluate(split[1], 2);
+        Trainer<Batcher.Batch> t = Trainer.of(m, tok, config(30), split[0], split[1], out);
+        float before = t.evaluate(true);
         Map<String, Object> last = t.run(new Trainer.Listener() {});
         assertTrue((Double) last.get("val_loss") < before - 0.3, "val loss falls from " + before + " to " + last.get("val_loss"));
         List<String> lines = Files.readAllLines(out.resolve(Trainer.LOG));
@@ -101,10 +102,10 @@ class TrainerTest {
         TokenFile.Slice[] split = data(tok);
         Path out = dir.resolve("half");
         DecoderLM m = new DecoderLM(model(tok), 1);
-        new Trainer(m, tok, config(4), split[0], split[1], out).run(new Trainer.Listener() {});
+        Trainer.of(m, tok, config(4), split[0], split[1], out).run(new Trainer.Listener() {});
         // weights from another run written over this checkpoint's
         ModelFolder.save(new DecoderLM(model(tok), 99), tok, out, Map.of("checkpoint", "0", "step", "4"));
-        Trainer t = new Trainer(ModelFolder.load(out).model(), tok, config(8), split[0], split[1], out);
+        Trainer<Batcher.Batch> t = Trainer.of(ModelFolder.load(out).model(), tok, config(8), split[0], split[1], out);
         LlmjException e = assertThrows(LlmjException.class, t::restore);
         assertTrue(e.getMessage().contains("model.safetensors is not from the same checkpoint"), e.getMessage());
     }
@@ -114,10 +115,10 @@ class TrainerTest {
         Tokenizer tok = CharTokenizer.build(TEXT, List.of());
         TokenFile.Slice[] split = data(tok);
         Path out = dir.resolve("moving"), later = dir.resolve("later");
-        new Trainer(new DecoderLM(model(tok), 1), tok, config(4), split[0], split[1], out).run(new Trainer.Listener() {}); // step 4
+        Trainer.of(new DecoderLM(model(tok), 1), tok, config(4), split[0], split[1], out).run(new Trainer.Listener() {}); // step 4
         // a complete step-8 checkpoint elsewhere, staged into out/.checkpoint with its weights already moved
         DecoderLM m8 = new DecoderLM(model(tok), 1);
-        new Trainer(m8, tok, config(8), split[0], split[1], later).run(new Trainer.Listener() {});
+        Trainer.of(m8, tok, config(8), split[0], split[1], later).run(new Trainer.Listener() {});
         Path stage = Files.createDirectories(out.resolve(".checkpoint"));
         for (String f : List.of("tokenizer.json", "generation_config.json", "config.json", "optimizer.safetensors", "trainer_state.json")) {
             Files.copy(later.resolve(f), stage.resolve(f));
@@ -125,7 +126,7 @@ class TrainerTest {
         Files.copy(later.resolve("model.safetensors"), out.resolve("model.safetensors"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         Trainer.recover(out);
         assertTrue(!Files.exists(stage));
-        Trainer t = new Trainer(ModelFolder.load(out).model(), tok, Trainer.savedConfig(out), split[0], split[1], out);
+        Trainer<Batcher.Batch> t = Trainer.of(ModelFolder.load(out).model(), tok, Trainer.savedConfig(out), split[0], split[1], out);
         t.restore();
         assertEquals(8, t.step());
     }
@@ -136,11 +137,11 @@ class TrainerTest {
         TokenFile.Slice[] split = data(tok);
         DecoderLM m = new DecoderLM(model(tok), 1);
         Path out = dir.resolve("nan");
-        new Trainer(m, tok, config(4), split[0], split[1], out).run(new Trainer.Listener() {});
+        Trainer.of(m, tok, config(4), split[0], split[1], out).run(new Trainer.Listener() {});
         byte[] good = Files.readAllBytes(out.resolve("model.safetensors"));
         m.params().get(0).value[0] = Float.NaN; // poison the embedding: the next loss is NaN
         TrainConfig more = config(8);
-        Trainer t = new Trainer(m, tok, more, split[0], split[1], out);
+        Trainer<Batcher.Batch> t = Trainer.of(m, tok, more, split[0], split[1], out);
         LlmjException e = assertThrows(LlmjException.class, () -> t.run(new Trainer.Listener() {}));
         assertTrue(e.getMessage().contains("NaN") && e.getMessage().contains("intact"), e.getMessage());
         assertArrayEquals(good, Files.readAllBytes(out.resolve("model.safetensors")));

@@ -1,6 +1,7 @@
 package dev.llmj.model;
 
 import dev.llmj.LlmjException;
+import dev.llmj.data.PairBatcher;
 import dev.llmj.nn.Attention;
 import dev.llmj.nn.Block;
 import dev.llmj.nn.CrossEntropy;
@@ -11,6 +12,7 @@ import dev.llmj.nn.Mlp;
 import dev.llmj.nn.Norm;
 import dev.llmj.nn.Param;
 import dev.llmj.tensor.Rng;
+import dev.llmj.train.Trainable;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +31,7 @@ import java.util.List;
  * Xavier-uniform for every matrix (q, k, v counted as the stacked [3d, d] in_proj, as PyTorch holds
  * them; the embedding too, as the Annotated Transformer does), zero biases, unit norm gains.
  */
-public final class Seq2SeqLM {
+public final class Seq2SeqLM implements Trainable<PairBatcher.PairBatch> {
     public final Seq2SeqConfig config;
     public final Param embedding;          // [V, d], source and target
     public final Param positions;          // [context, d] learned positions, else null
@@ -90,6 +92,7 @@ public final class Seq2SeqLM {
     }
 
     /** Every trainable parameter once, in a fixed order. */
+    @Override
     public List<Param> params() {
         List<Param> ps = new ArrayList<>();
         ps.add(embedding);
@@ -182,14 +185,21 @@ public final class Seq2SeqLM {
         return logits;
     }
 
+    /** Teacher forcing on a batch of pairs: the mean cross-entropy over its labelled target positions. */
+    @Override
+    public float forwardLoss(PairBatcher.PairBatch b, boolean training) {
+        forward(b.srcIds(), b.srcValid(), b.batchSize(), b.srcTime(), b.tgtIn(), b.tgtValid(), b.tgtTime(), training);
+        return loss(b.labels());
+    }
+
     /** The mean cross-entropy of the last forward's logits against {@code labels} [B·Tt] (IGNORE at padding); prepares backward. */
     public float loss(int[] labels) {
         return CrossEntropy.forwardBackward(logits, labels, batch * tgtTime, config.vocabSize(), dlogits, rowLoss);
     }
 
     /** Accumulates every parameter's gradient of the last {@link #loss}: the decoder, then through ∂L/∂M the encoder, and the shared embedding. */
+    @Override
     public void backward() {
-        int d = config.dModel();
         float[] dh = decoderNorm.backward(generator.backward(dlogits));
         java.util.Arrays.fill(dMemory, 0f);
         for (int l = decoder.size() - 1; l >= 0; l--) {
@@ -203,11 +213,8 @@ public final class Seq2SeqLM {
         embedBackward(srcDrop.backward(dh), srcIds, batch * srcTime, srcTime);
     }
 
-    public void zeroGrad() {
-        for (Param p : params()) p.zeroGrad();
-    }
-
     /** The dropout generator's state, for exact resumption. */
+    @Override
     public Rng rng() {
         return rng;
     }

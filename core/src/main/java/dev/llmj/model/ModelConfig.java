@@ -139,6 +139,8 @@ public record ModelConfig(String family, int vocabSize, int contextLength, int d
                         Activation.valueOf(String.valueOf(m.get("activation")).toUpperCase(java.util.Locale.ROOT)),
                         Boolean.TRUE.equals(m.get("bias")), Boolean.TRUE.equals(m.get("tie_word_embeddings")),
                         f(m, "dropout", 0f), f(m, "norm_eps", 1e-5f), f(m, "rope_theta", 10000f));
+                case Seq2SeqConfig.MODEL_TYPE -> throw new dev.llmj.LlmjException(what + " is an encoder–decoder (" + type
+                        + "), not a decoder-only language model: use it with llmj translate --model DIR");
                 default -> throw new dev.llmj.LlmjException(what + ": model_type " + type + " is not supported; llmj reads gpt2, llama and llmj");
             };
         } catch (IllegalArgumentException e) {

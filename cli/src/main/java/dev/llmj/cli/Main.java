@@ -15,7 +15,7 @@ import java.nio.file.Path;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "A transformer language-model toolkit for the JVM: tokenizers, training, generation, inspection.",
-        subcommands = {TrainCommand.class, GenerateCommand.class, EvalCommand.class, FillMaskCommand.class, EmbedCommand.class, ExplainCommand.class, LessonCommand.class, TokenizeCommand.class, TrainTokenizerCommand.class,
+        subcommands = {TrainCommand.class, GenerateCommand.class, TranslateCommand.class, EvalCommand.class, FillMaskCommand.class, EmbedCommand.class, ExplainCommand.class, LessonCommand.class, TokenizeCommand.class, TrainTokenizerCommand.class,
                 BenchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'llmj COMMAND --help' for a command's options. Add --verbose to see a stack trace on error."})
 public final class Main implements Runnable {

@@ -43,6 +43,10 @@ import java.util.concurrent.Callable;
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "FILE", description = "UTF-8 corpus, a file or a folder (default: the bundled tinyshakespeare.txt).")
     Path data;
+    @Option(names = "--val-data", paramLabel = "FILE", description = "seq2seq: held-out pairs for validation and the final exact match (default: the last --val-fraction of --data).")
+    Path valData;
+    @Option(names = "--norm-first", negatable = true, description = "seq2seq: pre-norm blocks (default for the numbers preset); --no-norm-first is PyTorch's post-norm.")
+    Boolean normFirst;
     @Option(names = "--out", paramLabel = "DIR", description = "Model folder to write (default: out/PRESET).")
     Path out;
     @Option(names = "--objective", paramLabel = "KIND", defaultValue = "lm",
@@ -111,7 +115,7 @@ final class TrainCommand implements Callable<Integer> {
         return switch (objective) {
             case "lm" -> trainLm();
             case "mlm" -> new MlmTraining(this).run();
-            case "seq2seq" -> throw new LlmjException("--objective " + objective + " is not available yet; use --objective lm");
+            case "seq2seq" -> new Seq2SeqTraining(this).run();
             default -> throw new LlmjException("unknown --objective '" + objective + "': use lm, mlm or seq2seq");
         };
     }

@@ -141,6 +141,8 @@ public record ModelConfig(String family, int vocabSize, int contextLength, int d
                         f(m, "dropout", 0f), f(m, "norm_eps", 1e-5f), f(m, "rope_theta", 10000f));
                 case "bert" -> throw new dev.llmj.LlmjException(what + ": model_type bert is an encoder (BERT), not a decoder:"
                         + " fill-mask and embed take it; generate, eval and explain take gpt2, llama and llmj folders");
+                case Seq2SeqConfig.MODEL_TYPE -> throw new dev.llmj.LlmjException(what + " is an encoder–decoder (" + type
+                        + "), not a decoder-only language model: use it with llmj translate --model DIR");
                 default -> throw new dev.llmj.LlmjException(what + ": model_type " + type + " is not supported; llmj reads gpt2, llama and llmj");
             };
         } catch (IllegalArgumentException e) {

@@ -188,6 +188,50 @@ public final class Attention {
     }
 
     /**
+     * Decoding with cross-attention: the memory's keys and values [Tm, Hkv·hd] each, computed once
+     * per source and then read by every step ({@link #forwardCross}). Fresh arrays, the caller's to keep.
+     */
+    public float[][] crossKeysValues(float[] memory, int memTime) {
+        return new float[][] {k.forwardInference(memory, memTime).clone(), v.forwardInference(memory, memTime).clone()};
+    }
+
+    /**
+     * Cross-attention for decoding: x [R, d] holds one query per row, each attending over the same
+     * source's keys and values from {@link #crossKeysValues} ([Tm, Hkv·hd]), padding keys
+     * ({@code memValid} false; null: all real) at weight 0. Returns y [R, d]. The same weights as
+     * {@link #forward} with a memory, without keeping anything for a backward.
+     */
+    public float[] forwardCross(float[] x, int count, float[] memKeys, float[] memValues, int memTime, boolean[] memValid) {
+        int qd = nHeads * headDim, kd = nKvHeads * headDim;
+        if (cq == null || cq.length != count * qd) {
+            cq = new float[count * qd];
+            cOut = new float[count * qd];
+        }
+        if (cScores == null || cScores.length < count * nHeads || cScores[0].length < memTime) cScores = new float[count * nHeads][memTime];
+        System.arraycopy(q.forwardInference(x, count), 0, cq, 0, count * qd);
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        int group = nHeads / nKvHeads;
+        Parallel.forRange(count * nHeads, 1, (from, to) -> {
+            for (int rh = from; rh < to; rh++) {
+                int r = rh / nHeads, h = rh % nHeads, kh = h / group, qo = r * qd + h * headDim;
+                float[] p = cScores[rh];
+                float max = Float.NEGATIVE_INFINITY;
+                for (int s = 0; s < memTime; s++) {
+                    p[s] = memValid != null && !memValid[s] ? Float.NEGATIVE_INFINITY : Kernels.dot(cq, qo, memKeys, s * kd + kh * headDim, headDim) * scale;
+                    if (p[s] > max) max = p[s];
+                }
+                java.util.Arrays.fill(cOut, qo, qo + headDim, 0f);
+                if (max == Float.NEGATIVE_INFINITY) continue; // no real key: weights of 0, as in forward
+                float sum = 0f;
+                for (int s = 0; s < memTime; s++) sum += (p[s] = (float) Math.exp(p[s] - max));
+                float inv = 1f / sum;
+                for (int s = 0; s < memTime; s++) if (p[s] != 0f) Kernels.axpy(p[s] * inv, memValues, s * kd + kh * headDim, cOut, qo, headDim);
+            }
+        });
+        return o.forwardInference(cOut, count);
+    }
+
+    /**
      * dY → dX, accumulating the four projections' gradients. After a cross-attention forward, dX is
      * the queries' side only; the memory's ({@code k} and {@code v}'s) is {@link #memoryGrad}.
      */

@@ -113,6 +113,25 @@ public final class Block {
     }
 
     /**
+     * An encoder–decoder's decoder block for n new tokens of each of R sequences (inference: no
+     * dropout), pre- or post-norm: the self-attention through the KV cache as {@link #forwardCached},
+     * then the cross-attention over one source's keys and values, computed once per source
+     * ({@link Attention#crossKeysValues}, [Tm, Hkv·hd]) with {@code memValid} [Tm] its real positions.
+     */
+    public float[] forwardCachedCross(float[] h, int seqs, int n, int[] rows, int[] start, float[] keys, float[] values, int capacity,
+                                      float[] memKeys, float[] memValues, int memTime, boolean[] memValid) {
+        if (cross == null) throw new UnsupportedOperationException("this block has no cross-attention");
+        int count = seqs * n;
+        size(count);
+        float[] a = attn.forwardCached(postNorm ? h : norm1.forward(h, count), seqs, n, rows, start, keys, values, capacity);
+        float[] x = residual(h, a, s1, h1, norm1, count);
+        float[] c = cross.forwardCross(postNorm ? x : crossNorm.forward(x, count), count, memKeys, memValues, memTime, memValid);
+        x = residual(x, c, sc, hc, crossNorm, count);
+        float[] m = mlp.forwardInference(postNorm ? x : norm2.forward(x, count), count);
+        return residual(x, m, s2, h2, norm2, count);
+    }
+
+    /**
      * dH2 → dH: a residual passes the gradient straight through and adds its branch's. After a block
      * with cross-attention, {@link #memoryGrad} holds ∂L/∂M.
      */

@@ -1,0 +1,136 @@
+package dev.llmj.cli;
+
+import dev.llmj.LlmjException;
+import dev.llmj.data.Corpus;
+import dev.llmj.data.DemoCorpora;
+import dev.llmj.data.PairBatcher;
+import dev.llmj.data.Pairs;
+import dev.llmj.io.ModelFolder;
+import dev.llmj.io.Seq2SeqFolder;
+import dev.llmj.model.ModelConfig;
+import dev.llmj.model.Seq2SeqConfig;
+import dev.llmj.model.Seq2SeqLM;
+import dev.llmj.nn.Activation;
+import dev.llmj.tensor.Parallel;
+import dev.llmj.tokenizer.CharTokenizer;
+import dev.llmj.tokenizer.SpecialTokens;
+import dev.llmj.tokenizer.Tokenizer;
+import dev.llmj.train.BatchSource;
+import dev.llmj.train.TrainConfig;
+import dev.llmj.train.Trainer;
+import dev.llmj.train.TrainingData;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code llmj train --objective seq2seq}: an encoder–decoder trained with teacher forcing on a
+ * tab-separated file of (source, target) pairs, with a character tokenizer over both sides
+ * (&lt;pad&gt;, &lt;bos&gt;, &lt;eos&gt;, &lt;unk&gt; after the characters); at the end, greedy decoding of the
+ * held-out pairs and their exact-match accuracy. Without --data it learns the bundled task:
+ * numbers spelled out in words (data/number-words-*.tsv).
+ */
+final class Seq2SeqTraining {
+    /** The numbers preset: small enough for a few minutes on two shared cores. Pre-norm, as the PyTorch yardstick (tools/number_words_reference.py). */
+    static final Map<String, TrainCommand.Preset> PRESETS = Map.of(
+            "numbers", new TrainCommand.Preset(64, 2, 4, 48, 64, 2e-3f, 2e-4f, 100, 1500, 250, 10, 0.99f, 0f));
+
+    private final TrainCommand c;
+
+    Seq2SeqTraining(TrainCommand c) {
+        this.c = c;
+    }
+
+    int run() {
+        PrintWriter o = c.spec.commandLine().getOut();
+        c.threads.apply();
+        if (c.resume != null) throw new LlmjException("--resume is not available for --objective seq2seq yet; start a fresh run with --force");
+        String name = c.preset.equals("tiny") ? "numbers" : c.preset; // "tiny" is train's default: seq2seq's is numbers
+        TrainCommand.Preset p = PRESETS.get(name);
+        if (p == null) throw new LlmjException("unknown --preset '" + c.preset + "' for --objective seq2seq: use numbers");
+        Path trainFile = c.data != null ? c.data : bundled(DemoCorpora.NUMBERS_TRAIN);
+        Path valFile = c.valData != null ? c.valData : c.data == null ? bundled(DemoCorpora.NUMBERS_TEST) : null;
+        Path dir = c.out != null ? c.out : Path.of("out", name);
+        if (ModelFolder.holdsModel(dir) && !c.force) {
+            throw new LlmjException(dir + " already holds a model; use --force to overwrite it, or another --out");
+        }
+        TrainConfig cfg = c.trainConfig(p);
+
+        // one character vocabulary over both sides of the training pairs; characters seen only later become <unk>
+        String text = Corpus.readUtf8(trainFile).replace("\t", "").replace("\r", "").replace("\n", "");
+        if (text.isBlank()) throw new LlmjException(trainFile + " holds no pairs: give it lines of source<TAB>target");
+        Tokenizer tok = CharTokenizer.build(text, List.of(SpecialTokens.Role.PAD, SpecialTokens.Role.BOS, SpecialTokens.Role.EOS, SpecialTokens.Role.UNK));
+        Pairs all = Pairs.read(trainFile, tok);
+        Pairs[] split = valFile != null ? new Pairs[] {all, Pairs.read(valFile, tok)} : all.split(cfg.valFraction());
+        Pairs train = split[0], val = split[1];
+        new PairBatcher(train, 1, cfg.contextLength(), 0); // a pair too long for the context is an error now, naming its line
+        new PairBatcher(val, 1, cfg.contextLength(), 0);
+
+        Seq2SeqConfig mc = new Seq2SeqConfig(tok.vocabSize(), cfg.contextLength(), TrainCommand.or(c.dModel, p.dModel()), TrainCommand.or(c.layers, p.layers()),
+                TrainCommand.or(c.layers, p.layers()), TrainCommand.or(c.heads, p.heads()), TrainCommand.or(c.hiddenDim, 4 * TrainCommand.or(c.dModel, p.dModel())),
+                activation(), TrainCommand.or(c.normFirst, true), TrainCommand.or(c.dropout, p.dropout()), 1e-5f, position()).validate();
+        Seq2SeqLM model = new Seq2SeqLM(mc, c.seed);
+        TrainingData<PairBatcher.PairBatch> data = (validation, batchSize, seed) -> {
+            PairBatcher b = new PairBatcher(validation ? val : train, batchSize, cfg.contextLength(), seed);
+            return new BatchSource<>() {
+                @Override
+                public PairBatcher.PairBatch next() {
+                    return b.next();
+                }
+
+                @Override
+                public long state() {
+                    return b.state();
+                }
+
+                @Override
+                public void setState(long state) {
+                    b.setState(state);
+                }
+            };
+        };
+        if (c.force) TrainCommand.clearOut(dir);
+        Trainer<PairBatcher.PairBatch> trainer = new Trainer<>(model, (d, md) -> Seq2SeqFolder.save(model, tok, d, md), cfg, data, dir).corpus(trainFile);
+
+        String shape = String.format("encoder–decoder, %d+%d layers (%s, %s), %d heads, d=%d, context %d, vocabulary %d (char) — %,d parameters",
+                mc.encoderLayers(), mc.decoderLayers(), mc.normFirst() ? "pre-norm" : "post-norm", mc.activation().name().toLowerCase(Locale.ROOT),
+                mc.nHeads(), mc.dModel(), mc.contextLength(), mc.vocabSize(), model.parameterCount());
+        o.println("model: " + shape);
+        o.printf("data: %s, %,d pairs for training, %,d held out%s%n", Main.shown(trainFile), train.size(), val.size(),
+                valFile != null ? " (" + Main.shown(valFile) + ")" : "");
+        o.printf("training: %d steps of %d pairs, lr %.1e → %.1e, %d thread%s, into %s%n", cfg.steps(), cfg.batchSize(), cfg.lr(), cfg.minLr(),
+                Parallel.threads(), Parallel.threads() == 1 ? "" : "s", Main.shown(dir));
+        o.flush();
+        c.run(trainer, dir, shape);
+        TranslateCommand.evaluate(model, tok, val, 1, 0, cfg.contextLength(), 3, o);
+        return 0;
+    }
+
+    private Activation activation() {
+        String a = c.activation == null ? "relu" : c.activation;
+        return switch (a) {
+            case "relu" -> Activation.RELU;
+            case "gelu_erf" -> Activation.GELU_ERF;
+            default -> throw new LlmjException("--activation for seq2seq is relu or gelu_erf (torch.nn.Transformer's), not " + a);
+        };
+    }
+
+    private ModelConfig.Position position() {
+        String s = c.position == null ? "sinusoidal" : c.position;
+        return switch (s) {
+            case "sinusoidal" -> ModelConfig.Position.SINUSOIDAL;
+            case "learned" -> ModelConfig.Position.LEARNED;
+            default -> throw new LlmjException("--position for seq2seq is sinusoidal or learned, not " + s);
+        };
+    }
+
+    private static Path bundled(String file) {
+        Path p = Main.home().resolve("data").resolve(file);
+        if (!Files.isRegularFile(p)) throw new LlmjException("no --data given and the bundled pairs " + p + " are missing; pass --data FILE");
+        return p;
+    }
+}

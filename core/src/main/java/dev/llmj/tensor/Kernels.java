@@ -96,9 +96,9 @@ public final class Kernels {
      */
     static void gemm(float[] y, float[] x, float[] m, float[] b, boolean accumulate, int rows, int in, int out) {
         int depth = Math.min(in, DEPTH);
-        int panel = Math.min(out, Math.max(2 * L, PANEL_BYTES / (Float.BYTES * Math.max(1, depth)) / (2 * L) * (2 * L)));
+        int panel = Math.min(out, Math.max(4 * L, PANEL_BYTES / (Float.BYTES * Math.max(1, depth)) / (4 * L) * (4 * L)));
         int panels = (out + panel - 1) / panel;
-        int rowBlock = Math.max(1, Math.min(64, 16384 / Math.max(1, panel)));
+        int rowBlock = Math.max(6, Math.min(60, 16384 / Math.max(1, panel) / 6 * 6)); // whole 6-row tiles
         int rowBlocks = (rows + rowBlock - 1) / rowBlock;
         Parallel.forRange(panels * rowBlocks, 1, (t0, t1) -> {
             for (int t = t0; t < t1; t++) {
@@ -107,6 +107,7 @@ public final class Kernels {
                     int k1 = Math.min(in, k0 + depth);
                     boolean acc = accumulate || k0 > 0;
                     int r = r0;
+                    for (; r + 6 <= r1; r += 6) tile6(y, x, m, b, acc, r, in, k0, k1, out, o0, o1);
                     for (; r + 4 <= r1; r += 4) tile4(y, x, m, b, acc, r, in, k0, k1, out, o0, o1);
                     for (; r < r1; r++) rowRange(y, x, m, b, acc, r, in, k0, k1, out, o0, o1);
                 }
@@ -129,6 +130,70 @@ public final class Kernels {
     private static final int PANEL_BYTES = 256 * 1024;
     /** Rows of M per pass (k-blocking): a long sum (dW's, over every token) still gets a wide panel. */
     private static final int DEPTH = 256;
+
+    /**
+     * Rows r..r+5 of Y over columns [o0, o1): the main micro-kernel. 6 rows × 4 vectors of outputs
+     * stay in 24 of the 32 vector registers for the whole sum over k: each k loads 4 vectors of M and
+     * broadcasts 6 values of X for 24 FMAs, and 24 independent chains hide the FMA latency (8, as in
+     * {@link #tile4}, only just cover it). Each element is still the same chain of FMAs in k order.
+     */
+    private static void tile6(float[] y, float[] x, float[] m, float[] b, boolean accumulate, int r, int in, int k0, int k1, int out,
+                              int o0, int o1) {
+        int x0 = r * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in, x4 = x3 + in, x5 = x4 + in;
+        int o = o0;
+        for (; o + 4 * L <= o1; o += 4 * L) {
+            int y0 = r * out + o, y1 = y0 + out, y2 = y1 + out, y3 = y2 + out, y4 = y3 + out, y5 = y4 + out;
+            FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, a40, a41, a42, a43, a50, a51, a52, a53;
+            if (accumulate) {
+                a00 = FloatVector.fromArray(S, y, y0); a01 = FloatVector.fromArray(S, y, y0 + L);
+                a02 = FloatVector.fromArray(S, y, y0 + 2 * L); a03 = FloatVector.fromArray(S, y, y0 + 3 * L);
+                a10 = FloatVector.fromArray(S, y, y1); a11 = FloatVector.fromArray(S, y, y1 + L);
+                a12 = FloatVector.fromArray(S, y, y1 + 2 * L); a13 = FloatVector.fromArray(S, y, y1 + 3 * L);
+                a20 = FloatVector.fromArray(S, y, y2); a21 = FloatVector.fromArray(S, y, y2 + L);
+                a22 = FloatVector.fromArray(S, y, y2 + 2 * L); a23 = FloatVector.fromArray(S, y, y2 + 3 * L);
+                a30 = FloatVector.fromArray(S, y, y3); a31 = FloatVector.fromArray(S, y, y3 + L);
+                a32 = FloatVector.fromArray(S, y, y3 + 2 * L); a33 = FloatVector.fromArray(S, y, y3 + 3 * L);
+                a40 = FloatVector.fromArray(S, y, y4); a41 = FloatVector.fromArray(S, y, y4 + L);
+                a42 = FloatVector.fromArray(S, y, y4 + 2 * L); a43 = FloatVector.fromArray(S, y, y4 + 3 * L);
+                a50 = FloatVector.fromArray(S, y, y5); a51 = FloatVector.fromArray(S, y, y5 + L);
+                a52 = FloatVector.fromArray(S, y, y5 + 2 * L); a53 = FloatVector.fromArray(S, y, y5 + 3 * L);
+            } else if (b != null) {
+                a00 = a10 = a20 = a30 = a40 = a50 = FloatVector.fromArray(S, b, o);
+                a01 = a11 = a21 = a31 = a41 = a51 = FloatVector.fromArray(S, b, o + L);
+                a02 = a12 = a22 = a32 = a42 = a52 = FloatVector.fromArray(S, b, o + 2 * L);
+                a03 = a13 = a23 = a33 = a43 = a53 = FloatVector.fromArray(S, b, o + 3 * L);
+            } else {
+                a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = a20 = a21 = a22 = a23 = FloatVector.zero(S);
+                a30 = a31 = a32 = a33 = a40 = a41 = a42 = a43 = a50 = a51 = a52 = a53 = FloatVector.zero(S);
+            }
+            for (int i = k0, wo = k0 * out + o; i < k1; i++, wo += out) {
+                FloatVector w0 = FloatVector.fromArray(S, m, wo), w1 = FloatVector.fromArray(S, m, wo + L);
+                FloatVector w2 = FloatVector.fromArray(S, m, wo + 2 * L), w3 = FloatVector.fromArray(S, m, wo + 3 * L);
+                FloatVector v = FloatVector.broadcast(S, x[x0 + i]);
+                a00 = w0.fma(v, a00); a01 = w1.fma(v, a01); a02 = w2.fma(v, a02); a03 = w3.fma(v, a03);
+                v = FloatVector.broadcast(S, x[x1 + i]);
+                a10 = w0.fma(v, a10); a11 = w1.fma(v, a11); a12 = w2.fma(v, a12); a13 = w3.fma(v, a13);
+                v = FloatVector.broadcast(S, x[x2 + i]);
+                a20 = w0.fma(v, a20); a21 = w1.fma(v, a21); a22 = w2.fma(v, a22); a23 = w3.fma(v, a23);
+                v = FloatVector.broadcast(S, x[x3 + i]);
+                a30 = w0.fma(v, a30); a31 = w1.fma(v, a31); a32 = w2.fma(v, a32); a33 = w3.fma(v, a33);
+                v = FloatVector.broadcast(S, x[x4 + i]);
+                a40 = w0.fma(v, a40); a41 = w1.fma(v, a41); a42 = w2.fma(v, a42); a43 = w3.fma(v, a43);
+                v = FloatVector.broadcast(S, x[x5 + i]);
+                a50 = w0.fma(v, a50); a51 = w1.fma(v, a51); a52 = w2.fma(v, a52); a53 = w3.fma(v, a53);
+            }
+            a00.intoArray(y, y0); a01.intoArray(y, y0 + L); a02.intoArray(y, y0 + 2 * L); a03.intoArray(y, y0 + 3 * L);
+            a10.intoArray(y, y1); a11.intoArray(y, y1 + L); a12.intoArray(y, y1 + 2 * L); a13.intoArray(y, y1 + 3 * L);
+            a20.intoArray(y, y2); a21.intoArray(y, y2 + L); a22.intoArray(y, y2 + 2 * L); a23.intoArray(y, y2 + 3 * L);
+            a30.intoArray(y, y3); a31.intoArray(y, y3 + L); a32.intoArray(y, y3 + 2 * L); a33.intoArray(y, y3 + 3 * L);
+            a40.intoArray(y, y4); a41.intoArray(y, y4 + L); a42.intoArray(y, y4 + 2 * L); a43.intoArray(y, y4 + 3 * L);
+            a50.intoArray(y, y5); a51.intoArray(y, y5 + L); a52.intoArray(y, y5 + 2 * L); a53.intoArray(y, y5 + 3 * L);
+        }
+        if (o < o1) { // the columns left over: 4 rows by tile4, 2 by rows
+            tile4(y, x, m, b, accumulate, r, in, k0, k1, out, o, o1);
+            for (int k = 4; k < 6; k++) rowRange(y, x, m, b, accumulate, r + k, in, k0, k1, out, o, o1);
+        }
+    }
 
     /**
      * Rows r..r+3 of Y over columns [o0, o1): the register-blocked micro-kernel. 4 rows × 2 vectors of

@@ -82,19 +82,20 @@ public final class Kernels {
 
     /** Y[R, O] = X[R, I] · Wᵀ (+ b) with Wᵀ already laid out [I, O] (inference keeps it from call to call). */
     public static void matmulTransposed(float[] y, float[] x, float[] wt, float[] b, int rows, int in, int out) {
-        gemm(y, x, wt, b, false, rows, in, out);
+        gemm(y, x, in, 1, wt, b, false, rows, in, out);
     }
 
     /**
-     * Y[R, N] = (or +=, if {@code accumulate}) X[R, K] · M[K, N] (+ b[N]), M row-major: the one
-     * kernel behind all three training products. Each element is the chain of FMAs
+     * Y[R, N] = (or +=, if {@code accumulate}) X[R, K] · M[K, N] (+ b[N]), M row-major, X[r, k] at
+     * {@code x[r·xRow + k·xCol]} (row-major: xRow = K, xCol = 1; read transposed: xRow = 1, xCol = R's
+     * row length, so dW = dYᵀ·X needs no transposed copy of dY): the one kernel behind all three training products. Each element is the chain of FMAs
      * y ← fma(x[r, k], M[k, n], y) for k = 0, 1, …, starting from b, 0 or the old y, whatever the
      * tiling and the thread count. The work is cut into tiles of rows × a panel of columns narrow
      * enough that the panel M[:, n0:n1) stays in the L2 cache while every row of the tile uses it
      * (else each row would stream all of M from memory again); inside a tile, {@link #tile4} keeps
      * 4 rows × 2 vectors of Y in registers for the whole sum.
      */
-    static void gemm(float[] y, float[] x, float[] m, float[] b, boolean accumulate, int rows, int in, int out) {
+    static void gemm(float[] y, float[] x, int xRow, int xCol, float[] m, float[] b, boolean accumulate, int rows, int in, int out) {
         int depth = Math.min(in, DEPTH);
         int panel = Math.min(out, Math.max(4 * L, PANEL_BYTES / (Float.BYTES * Math.max(1, depth)) / (4 * L) * (4 * L)));
         int panels = (out + panel - 1) / panel;
@@ -107,23 +108,23 @@ public final class Kernels {
                     int k1 = Math.min(in, k0 + depth);
                     boolean acc = accumulate || k0 > 0;
                     int r = r0;
-                    for (; r + 6 <= r1; r += 6) tile6(y, x, m, b, acc, r, in, k0, k1, out, o0, o1);
-                    for (; r + 4 <= r1; r += 4) tile4(y, x, m, b, acc, r, in, k0, k1, out, o0, o1);
-                    for (; r < r1; r++) rowRange(y, x, m, b, acc, r, in, k0, k1, out, o0, o1);
+                    for (; r + 6 <= r1; r += 6) tile6(y, x, xRow, xCol, m, b, acc, r, k0, k1, out, o0, o1);
+                    for (; r + 4 <= r1; r += 4) tile4(y, x, xRow, xCol, m, b, acc, r, k0, k1, out, o0, o1);
+                    for (; r < r1; r++) rowRange(y, x, xRow, xCol, m, b, acc, r, k0, k1, out, o0, o1);
                 }
             }
         });
     }
 
     /** Row r of Y over columns [o0, o1) and k in [k0, k1), one axpy per k: the same FMA chain as {@link #tile4}, for leftovers. */
-    private static void rowRange(float[] y, float[] x, float[] m, float[] b, boolean accumulate, int r, int in, int k0, int k1, int out,
-                                 int o0, int o1) {
-        int yo = r * out, xo = r * in;
+    private static void rowRange(float[] y, float[] x, int xRow, int xCol, float[] m, float[] b, boolean accumulate, int r, int k0, int k1,
+                                 int out, int o0, int o1) {
+        int yo = r * out, xo = r * xRow;
         if (!accumulate) {
             if (b != null) System.arraycopy(b, o0, y, yo + o0, o1 - o0);
             else java.util.Arrays.fill(y, yo + o0, yo + o1, 0f);
         }
-        for (int i = k0; i < k1; i++) axpy(x[xo + i], m, i * out + o0, y, yo + o0, o1 - o0);
+        for (int i = k0; i < k1; i++) axpy(x[xo + i * xCol], m, i * out + o0, y, yo + o0, o1 - o0);
     }
 
     /** The share of the L2 cache one panel of M (depth × panel columns) may take. */
@@ -137,9 +138,9 @@ public final class Kernels {
      * broadcasts 6 values of X for 24 FMAs, and 24 independent chains hide the FMA latency (8, as in
      * {@link #tile4}, only just cover it). Each element is still the same chain of FMAs in k order.
      */
-    private static void tile6(float[] y, float[] x, float[] m, float[] b, boolean accumulate, int r, int in, int k0, int k1, int out,
-                              int o0, int o1) {
-        int x0 = r * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in, x4 = x3 + in, x5 = x4 + in;
+    private static void tile6(float[] y, float[] x, int xRow, int xCol, float[] m, float[] b, boolean accumulate, int r, int k0, int k1,
+                              int out, int o0, int o1) {
+        int x0 = r * xRow, x1 = x0 + xRow, x2 = x1 + xRow, x3 = x2 + xRow, x4 = x3 + xRow, x5 = x4 + xRow;
         int o = o0;
         for (; o + 4 * L <= o1; o += 4 * L) {
             int y0 = r * out + o, y1 = y0 + out, y2 = y1 + out, y3 = y2 + out, y4 = y3 + out, y5 = y4 + out;
@@ -166,20 +167,20 @@ public final class Kernels {
                 a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = a20 = a21 = a22 = a23 = FloatVector.zero(S);
                 a30 = a31 = a32 = a33 = a40 = a41 = a42 = a43 = a50 = a51 = a52 = a53 = FloatVector.zero(S);
             }
-            for (int i = k0, wo = k0 * out + o; i < k1; i++, wo += out) {
+            for (int i = k0, wo = k0 * out + o, xk = k0 * xCol; i < k1; i++, wo += out, xk += xCol) {
                 FloatVector w0 = FloatVector.fromArray(S, m, wo), w1 = FloatVector.fromArray(S, m, wo + L);
                 FloatVector w2 = FloatVector.fromArray(S, m, wo + 2 * L), w3 = FloatVector.fromArray(S, m, wo + 3 * L);
-                FloatVector v = FloatVector.broadcast(S, x[x0 + i]);
+                FloatVector v = FloatVector.broadcast(S, x[x0 + xk]);
                 a00 = w0.fma(v, a00); a01 = w1.fma(v, a01); a02 = w2.fma(v, a02); a03 = w3.fma(v, a03);
-                v = FloatVector.broadcast(S, x[x1 + i]);
+                v = FloatVector.broadcast(S, x[x1 + xk]);
                 a10 = w0.fma(v, a10); a11 = w1.fma(v, a11); a12 = w2.fma(v, a12); a13 = w3.fma(v, a13);
-                v = FloatVector.broadcast(S, x[x2 + i]);
+                v = FloatVector.broadcast(S, x[x2 + xk]);
                 a20 = w0.fma(v, a20); a21 = w1.fma(v, a21); a22 = w2.fma(v, a22); a23 = w3.fma(v, a23);
-                v = FloatVector.broadcast(S, x[x3 + i]);
+                v = FloatVector.broadcast(S, x[x3 + xk]);
                 a30 = w0.fma(v, a30); a31 = w1.fma(v, a31); a32 = w2.fma(v, a32); a33 = w3.fma(v, a33);
-                v = FloatVector.broadcast(S, x[x4 + i]);
+                v = FloatVector.broadcast(S, x[x4 + xk]);
                 a40 = w0.fma(v, a40); a41 = w1.fma(v, a41); a42 = w2.fma(v, a42); a43 = w3.fma(v, a43);
-                v = FloatVector.broadcast(S, x[x5 + i]);
+                v = FloatVector.broadcast(S, x[x5 + xk]);
                 a50 = w0.fma(v, a50); a51 = w1.fma(v, a51); a52 = w2.fma(v, a52); a53 = w3.fma(v, a53);
             }
             a00.intoArray(y, y0); a01.intoArray(y, y0 + L); a02.intoArray(y, y0 + 2 * L); a03.intoArray(y, y0 + 3 * L);
@@ -190,8 +191,8 @@ public final class Kernels {
             a50.intoArray(y, y5); a51.intoArray(y, y5 + L); a52.intoArray(y, y5 + 2 * L); a53.intoArray(y, y5 + 3 * L);
         }
         if (o < o1) { // the columns left over: 4 rows by tile4, 2 by rows
-            tile4(y, x, m, b, accumulate, r, in, k0, k1, out, o, o1);
-            for (int k = 4; k < 6; k++) rowRange(y, x, m, b, accumulate, r + k, in, k0, k1, out, o, o1);
+            tile4(y, x, xRow, xCol, m, b, accumulate, r, k0, k1, out, o, o1);
+            for (int k = 4; k < 6; k++) rowRange(y, x, xRow, xCol, m, b, accumulate, r + k, k0, k1, out, o, o1);
         }
     }
 
@@ -201,9 +202,9 @@ public final class Kernels {
      * and Y is written once instead of read and written at every k. Each element is still the same
      * chain of FMAs in k order as {@link #axpy} makes it, so the result does not depend on the blocking.
      */
-    private static void tile4(float[] y, float[] x, float[] m, float[] b, boolean accumulate, int r, int in, int k0, int k1, int out,
-                              int o0, int o1) {
-        int x0 = r * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+    private static void tile4(float[] y, float[] x, int xRow, int xCol, float[] m, float[] b, boolean accumulate, int r, int k0, int k1,
+                              int out, int o0, int o1) {
+        int x0 = r * xRow, x1 = x0 + xRow, x2 = x1 + xRow, x3 = x2 + xRow;
         int o = o0;
         for (; o + 2 * L <= o1; o += 2 * L) {
             int y0 = r * out + o;
@@ -223,10 +224,10 @@ public final class Kernels {
             } else {
                 a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = FloatVector.zero(S);
             }
-            for (int i = k0, wo = k0 * out + o; i < k1; i++, wo += out) {
+            for (int i = k0, wo = k0 * out + o, xk = k0 * xCol; i < k1; i++, wo += out, xk += xCol) {
                 FloatVector w0 = FloatVector.fromArray(S, m, wo), w1 = FloatVector.fromArray(S, m, wo + L);
-                FloatVector v0 = FloatVector.broadcast(S, x[x0 + i]), v1 = FloatVector.broadcast(S, x[x1 + i]);
-                FloatVector v2 = FloatVector.broadcast(S, x[x2 + i]), v3 = FloatVector.broadcast(S, x[x3 + i]);
+                FloatVector v0 = FloatVector.broadcast(S, x[x0 + xk]), v1 = FloatVector.broadcast(S, x[x1 + xk]);
+                FloatVector v2 = FloatVector.broadcast(S, x[x2 + xk]), v3 = FloatVector.broadcast(S, x[x3 + xk]);
                 a00 = w0.fma(v0, a00);
                 a01 = w1.fma(v0, a01);
                 a10 = w0.fma(v1, a10);
@@ -245,7 +246,7 @@ public final class Kernels {
             a30.intoArray(y, y0 + 3 * out);
             a31.intoArray(y, y0 + 3 * out + L);
         }
-        if (o < o1) for (int k = 0; k < 4; k++) rowRange(y, x, m, b, accumulate, r + k, in, k0, k1, out, o, o1); // the columns left over
+        if (o < o1) for (int k = 0; k < 4; k++) rowRange(y, x, xRow, xCol, m, b, accumulate, r + k, k0, k1, out, o, o1); // the columns left over
     }
 
     /**
@@ -282,22 +283,19 @@ public final class Kernels {
 
     /** dX[R, I] += dY[R, O] · W[O, I]: W is already laid out [O, I], as {@link #gemm} wants its M. */
     public static void matmulBackwardInput(float[] dx, float[] dy, float[] w, int rows, int in, int out) {
-        gemm(dx, dy, w, null, true, rows, out, in);
+        gemm(dx, dy, out, 1, w, null, true, rows, out, in);
     }
 
     /**
-     * dW[O, I] += dY[R, O]ᵀ · X[R, I], and db[O] += Σ_r dY[r, O] if db is not null. dY is first
-     * copied transposed into {@code dyT} [O, R], so that {@link #gemm} sums over r with X as its M.
+     * dW[O, I] += dY[R, O]ᵀ · X[R, I], and db[O] += Σ_r dY[r, O] if db is not null ({@code colSum} [O]
+     * is its scratch). {@link #gemm} reads dY transposed in place, with X as its M: no copy of dY.
      */
-    public static void matmulBackwardWeight(float[] dw, float[] db, float[] dy, float[] x, int rows, int in, int out, float[] dyT) {
-        transpose(dy, dyT, rows, out);
-        gemm(dw, dyT, x, null, true, out, rows, in);
+    public static void matmulBackwardWeight(float[] dw, float[] db, float[] dy, float[] x, int rows, int in, int out, float[] colSum) {
+        gemm(dw, dy, 1, out, x, null, true, out, rows, in);
         if (db != null) {
-            for (int o = 0; o < out; o++) {
-                float bsum = 0f;
-                for (int r = 0; r < rows; r++) bsum += dyT[o * rows + r];
-                db[o] += bsum;
-            }
+            java.util.Arrays.fill(colSum, 0, out, 0f);
+            for (int r = 0; r < rows; r++) for (int o = 0; o < out; o++) colSum[o] += dy[r * out + o]; // each column summed in r order
+            for (int o = 0; o < out; o++) db[o] += colSum[o];
         }
     }
 }

@@ -103,28 +103,45 @@ public final class Kernels {
         int rowBlocks = (rows + rowBlock - 1) / rowBlock;
         Parallel.forRange(panels * rowBlocks, 1, (t0, t1) -> {
             for (int t = t0; t < t1; t++) {
-                int o0 = (t % panels) * panel, o1 = Math.min(out, o0 + panel), r0 = (t / panels) * rowBlock, r1 = Math.min(rows, r0 + rowBlock);
-                for (int k0 = 0; k0 < in; k0 += depth) { // k in blocks, in order: each element's chain stays in k order
-                    int k1 = Math.min(in, k0 + depth);
-                    boolean acc = accumulate || k0 > 0;
-                    int r = r0;
-                    for (; r + 6 <= r1; r += 6) tile6(y, x, xRow, xCol, m, b, acc, r, k0, k1, out, o0, o1);
-                    for (; r + 4 <= r1; r += 4) tile4(y, x, xRow, xCol, m, b, acc, r, k0, k1, out, o0, o1);
-                    for (; r < r1; r++) rowRange(y, x, xRow, xCol, m, b, acc, r, k0, k1, out, o0, o1);
-                }
+                int o0 = (t % panels) * panel, r0 = (t / panels) * rowBlock;
+                gemmBlock(y, 0, out, x, 0, xRow, xCol, m, 0, out, b, accumulate, r0, Math.min(rows, r0 + rowBlock), o0, Math.min(out, o0 + panel), 0, in);
             }
         });
     }
 
+    /**
+     * Y[r, o] = (or +=, if {@code accumulate}) Σ_k X[r, k]·M[k, o] (+ b[o]) for r in [r0, r1), o in
+     * [o0, o1) and k in [k0, k1), on the calling thread: {@link #gemm}'s tiles, and the blocks of a
+     * product that only part of needs (attention's causal triangle). Y[r, o] is y[yOff + r·yRow + o],
+     * X[r, k] is x[xOff + r·xRow + k·xCol], M[k, o] is m[mOff + k·mRow + o]. Without accumulate the
+     * chains start from b (or 0): leaving out terms that are exactly zero changes nothing.
+     */
+    public static void gemmBlock(float[] y, int yOff, int yRow, float[] x, int xOff, int xRow, int xCol, float[] m, int mOff, int mRow,
+                                 float[] b, boolean accumulate, int r0, int r1, int o0, int o1, int k0, int k1) {
+        if (o0 >= o1) return;
+        if (k0 >= k1) { // nothing to add: only the start of the chains
+            if (!accumulate) for (int r = r0; r < r1; r++) rowRange(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, false, r, k0, k0, o0, o1);
+            return;
+        }
+        for (int kb = k0; kb < k1; kb += DEPTH) { // k in blocks, in order: each element's chain stays in k order
+            int ke = Math.min(k1, kb + DEPTH);
+            boolean acc = accumulate || kb > k0;
+            int r = r0;
+            for (; r + 6 <= r1; r += 6) tile6(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, acc, r, kb, ke, o0, o1);
+            for (; r + 4 <= r1; r += 4) tile4(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, acc, r, kb, ke, o0, o1);
+            for (; r < r1; r++) rowRange(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, acc, r, kb, ke, o0, o1);
+        }
+    }
+
     /** Row r of Y over columns [o0, o1) and k in [k0, k1), one axpy per k: the same FMA chain as {@link #tile4}, for leftovers. */
-    private static void rowRange(float[] y, float[] x, int xRow, int xCol, float[] m, float[] b, boolean accumulate, int r, int k0, int k1,
-                                 int out, int o0, int o1) {
-        int yo = r * out, xo = r * xRow;
+    private static void rowRange(float[] y, int yOff, int yRow, float[] x, int xOff, int xRow, int xCol, float[] m, int mOff, int mRow,
+                                 float[] b, boolean accumulate, int r, int k0, int k1, int o0, int o1) {
+        int yo = yOff + r * yRow, xo = xOff + r * xRow;
         if (!accumulate) {
             if (b != null) System.arraycopy(b, o0, y, yo + o0, o1 - o0);
             else java.util.Arrays.fill(y, yo + o0, yo + o1, 0f);
         }
-        for (int i = k0; i < k1; i++) axpy(x[xo + i * xCol], m, i * out + o0, y, yo + o0, o1 - o0);
+        for (int i = k0; i < k1; i++) axpy(x[xo + i * xCol], m, mOff + i * mRow + o0, y, yo + o0, o1 - o0);
     }
 
     /** The share of the L2 cache one panel of M (depth × panel columns) may take. */
@@ -138,12 +155,12 @@ public final class Kernels {
      * broadcasts 6 values of X for 24 FMAs, and 24 independent chains hide the FMA latency (8, as in
      * {@link #tile4}, only just cover it). Each element is still the same chain of FMAs in k order.
      */
-    private static void tile6(float[] y, float[] x, int xRow, int xCol, float[] m, float[] b, boolean accumulate, int r, int k0, int k1,
-                              int out, int o0, int o1) {
-        int x0 = r * xRow, x1 = x0 + xRow, x2 = x1 + xRow, x3 = x2 + xRow, x4 = x3 + xRow, x5 = x4 + xRow;
+    private static void tile6(float[] y, int yOff, int yRow, float[] x, int xOff, int xRow, int xCol, float[] m, int mOff, int mRow,
+                              float[] b, boolean accumulate, int r, int k0, int k1, int o0, int o1) {
+        int x0 = xOff + r * xRow, x1 = x0 + xRow, x2 = x1 + xRow, x3 = x2 + xRow, x4 = x3 + xRow, x5 = x4 + xRow;
         int o = o0;
         for (; o + 4 * L <= o1; o += 4 * L) {
-            int y0 = r * out + o, y1 = y0 + out, y2 = y1 + out, y3 = y2 + out, y4 = y3 + out, y5 = y4 + out;
+            int y0 = yOff + r * yRow + o, y1 = y0 + yRow, y2 = y1 + yRow, y3 = y2 + yRow, y4 = y3 + yRow, y5 = y4 + yRow;
             FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, a40, a41, a42, a43, a50, a51, a52, a53;
             if (accumulate) {
                 a00 = FloatVector.fromArray(S, y, y0); a01 = FloatVector.fromArray(S, y, y0 + L);
@@ -167,7 +184,7 @@ public final class Kernels {
                 a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = a20 = a21 = a22 = a23 = FloatVector.zero(S);
                 a30 = a31 = a32 = a33 = a40 = a41 = a42 = a43 = a50 = a51 = a52 = a53 = FloatVector.zero(S);
             }
-            for (int i = k0, wo = k0 * out + o, xk = k0 * xCol; i < k1; i++, wo += out, xk += xCol) {
+            for (int i = k0, wo = mOff + k0 * mRow + o, xk = k0 * xCol; i < k1; i++, wo += mRow, xk += xCol) {
                 FloatVector w0 = FloatVector.fromArray(S, m, wo), w1 = FloatVector.fromArray(S, m, wo + L);
                 FloatVector w2 = FloatVector.fromArray(S, m, wo + 2 * L), w3 = FloatVector.fromArray(S, m, wo + 3 * L);
                 FloatVector v = FloatVector.broadcast(S, x[x0 + xk]);
@@ -191,8 +208,8 @@ public final class Kernels {
             a50.intoArray(y, y5); a51.intoArray(y, y5 + L); a52.intoArray(y, y5 + 2 * L); a53.intoArray(y, y5 + 3 * L);
         }
         if (o < o1) { // the columns left over: 4 rows by tile4, 2 by rows
-            tile4(y, x, xRow, xCol, m, b, accumulate, r, k0, k1, out, o, o1);
-            for (int k = 4; k < 6; k++) rowRange(y, x, xRow, xCol, m, b, accumulate, r + k, k0, k1, out, o, o1);
+            tile4(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, accumulate, r, k0, k1, o, o1);
+            for (int k = 4; k < 6; k++) rowRange(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, accumulate, r + k, k0, k1, o, o1);
         }
     }
 
@@ -202,12 +219,12 @@ public final class Kernels {
      * and Y is written once instead of read and written at every k. Each element is still the same
      * chain of FMAs in k order as {@link #axpy} makes it, so the result does not depend on the blocking.
      */
-    private static void tile4(float[] y, float[] x, int xRow, int xCol, float[] m, float[] b, boolean accumulate, int r, int k0, int k1,
-                              int out, int o0, int o1) {
-        int x0 = r * xRow, x1 = x0 + xRow, x2 = x1 + xRow, x3 = x2 + xRow;
+    private static void tile4(float[] y, int yOff, int yRow, float[] x, int xOff, int xRow, int xCol, float[] m, int mOff, int mRow,
+                              float[] b, boolean accumulate, int r, int k0, int k1, int o0, int o1) {
+        int x0 = xOff + r * xRow, x1 = x0 + xRow, x2 = x1 + xRow, x3 = x2 + xRow;
         int o = o0;
         for (; o + 2 * L <= o1; o += 2 * L) {
-            int y0 = r * out + o;
+            int y0 = yOff + r * yRow + o, out = yRow; // out: the step from one row of Y to the next
             FloatVector a00, a01, a10, a11, a20, a21, a30, a31;
             if (accumulate) {
                 a00 = FloatVector.fromArray(S, y, y0);
@@ -224,7 +241,7 @@ public final class Kernels {
             } else {
                 a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = FloatVector.zero(S);
             }
-            for (int i = k0, wo = k0 * out + o, xk = k0 * xCol; i < k1; i++, wo += out, xk += xCol) {
+            for (int i = k0, wo = mOff + k0 * mRow + o, xk = k0 * xCol; i < k1; i++, wo += mRow, xk += xCol) {
                 FloatVector w0 = FloatVector.fromArray(S, m, wo), w1 = FloatVector.fromArray(S, m, wo + L);
                 FloatVector v0 = FloatVector.broadcast(S, x[x0 + xk]), v1 = FloatVector.broadcast(S, x[x1 + xk]);
                 FloatVector v2 = FloatVector.broadcast(S, x[x2 + xk]), v3 = FloatVector.broadcast(S, x[x3 + xk]);
@@ -246,7 +263,7 @@ public final class Kernels {
             a30.intoArray(y, y0 + 3 * out);
             a31.intoArray(y, y0 + 3 * out + L);
         }
-        if (o < o1) for (int k = 0; k < 4; k++) rowRange(y, x, xRow, xCol, m, b, accumulate, r + k, k0, k1, out, o, o1); // the columns left over
+        if (o < o1) for (int k = 0; k < 4; k++) rowRange(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, accumulate, r + k, k0, k1, o, o1); // the columns left over
     }
 
     /**

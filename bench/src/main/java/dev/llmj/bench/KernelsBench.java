@@ -50,7 +50,7 @@ public class KernelsBench {
             b = Shapes.random(out, 0.02f, 3);
             dy = Shapes.random(rows * out, 1e-3f, 4);
             wt = new float[in * out];
-            dyT = new float[out * rows];
+            dyT = new float[out];
             y = new float[rows * out];
             dx = new float[rows * in];
             dw = new float[out * in];
@@ -72,7 +72,7 @@ public class KernelsBench {
         return s.dx;
     }
 
-    /** dW += dYᵀ·X and db += Σ dY (dY transposed into a scratch first). */
+    /** dW += dYᵀ·X (dY read transposed in place) and db += Σ dY. */
     @Benchmark
     public float[] matmulBackwardWeight(Train s) {
         Kernels.matmulBackwardWeight(s.dw, s.db, s.dy, s.x, s.rows, s.in, s.out, s.dyT);

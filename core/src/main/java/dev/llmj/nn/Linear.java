@@ -13,7 +13,7 @@ public final class Linear {
     private float[] x;           // [R, in] — the input of the last forward (not a copy)
     private float[] y, dx;       // [R, out], [R, in]
     private float[] wt;          // [in, out] — W transposed for the forward kernel
-    private float[] dyT;         // [out, R] — dY transposed for the weight-gradient kernel
+    private float[] colSum;      // [out] — the bias gradient's scratch
     private int wtVersion = -1;  // the weight version wt was built from, for inference (-1: none)
     private int rows;
 
@@ -80,8 +80,8 @@ public final class Linear {
         if (dx == null || dx.length != rows * in) dx = new float[rows * in]; // only training needs it
         else java.util.Arrays.fill(dx, 0f);
         Kernels.matmulBackwardInput(dx, dy, weight.value, rows, in, out);
-        if (dyT == null || dyT.length != rows * out) dyT = new float[rows * out];
-        Kernels.matmulBackwardWeight(weight.grad, bias == null ? null : bias.grad, dy, x, rows, in, out, dyT);
+        if (colSum == null) colSum = new float[out];
+        Kernels.matmulBackwardWeight(weight.grad, bias == null ? null : bias.grad, dy, x, rows, in, out, colSum);
         return dx;
     }
 

@@ -82,47 +82,66 @@ public final class Kernels {
 
     /** Y[R, O] = X[R, I] · Wᵀ (+ b) with Wᵀ already laid out [I, O] (inference keeps it from call to call). */
     public static void matmulTransposed(float[] y, float[] x, float[] wt, float[] b, int rows, int in, int out) {
-        gemm(y, x, wt, b, false, rows, in, out);
+        gemm(y, x, in, 1, wt, b, false, rows, in, out);
     }
 
     /**
-     * Y[R, N] = (or +=, if {@code accumulate}) X[R, K] · M[K, N] (+ b[N]), M row-major: the one
-     * kernel behind all three training products. Each element is the chain of FMAs
+     * Y[R, N] = (or +=, if {@code accumulate}) X[R, K] · M[K, N] (+ b[N]), M row-major, X[r, k] at
+     * {@code x[r·xRow + k·xCol]} (row-major: xRow = K, xCol = 1; read transposed: xRow = 1, xCol = R's
+     * row length, so dW = dYᵀ·X needs no transposed copy of dY): the one kernel behind all three training products. Each element is the chain of FMAs
      * y ← fma(x[r, k], M[k, n], y) for k = 0, 1, …, starting from b, 0 or the old y, whatever the
      * tiling and the thread count. The work is cut into tiles of rows × a panel of columns narrow
      * enough that the panel M[:, n0:n1) stays in the L2 cache while every row of the tile uses it
      * (else each row would stream all of M from memory again); inside a tile, {@link #tile4} keeps
      * 4 rows × 2 vectors of Y in registers for the whole sum.
      */
-    static void gemm(float[] y, float[] x, float[] m, float[] b, boolean accumulate, int rows, int in, int out) {
+    static void gemm(float[] y, float[] x, int xRow, int xCol, float[] m, float[] b, boolean accumulate, int rows, int in, int out) {
         int depth = Math.min(in, DEPTH);
-        int panel = Math.min(out, Math.max(2 * L, PANEL_BYTES / (Float.BYTES * Math.max(1, depth)) / (2 * L) * (2 * L)));
+        int panel = Math.min(out, Math.max(4 * L, PANEL_BYTES / (Float.BYTES * Math.max(1, depth)) / (4 * L) * (4 * L)));
         int panels = (out + panel - 1) / panel;
-        int rowBlock = Math.max(1, Math.min(64, 16384 / Math.max(1, panel)));
+        int rowBlock = Math.max(6, Math.min(60, 16384 / Math.max(1, panel) / 6 * 6)); // whole 6-row tiles
         int rowBlocks = (rows + rowBlock - 1) / rowBlock;
         Parallel.forRange(panels * rowBlocks, 1, (t0, t1) -> {
             for (int t = t0; t < t1; t++) {
-                int o0 = (t % panels) * panel, o1 = Math.min(out, o0 + panel), r0 = (t / panels) * rowBlock, r1 = Math.min(rows, r0 + rowBlock);
-                for (int k0 = 0; k0 < in; k0 += depth) { // k in blocks, in order: each element's chain stays in k order
-                    int k1 = Math.min(in, k0 + depth);
-                    boolean acc = accumulate || k0 > 0;
-                    int r = r0;
-                    for (; r + 4 <= r1; r += 4) tile4(y, x, m, b, acc, r, in, k0, k1, out, o0, o1);
-                    for (; r < r1; r++) rowRange(y, x, m, b, acc, r, in, k0, k1, out, o0, o1);
-                }
+                int o0 = (t % panels) * panel, r0 = (t / panels) * rowBlock;
+                gemmBlock(y, 0, out, x, 0, xRow, xCol, m, 0, out, b, accumulate, r0, Math.min(rows, r0 + rowBlock), o0, Math.min(out, o0 + panel), 0, in);
             }
         });
     }
 
+    /**
+     * Y[r, o] = (or +=, if {@code accumulate}) Σ_k X[r, k]·M[k, o] (+ b[o]) for r in [r0, r1), o in
+     * [o0, o1) and k in [k0, k1), on the calling thread: {@link #gemm}'s tiles, and the blocks of a
+     * product that only part of needs (attention's causal triangle). Y[r, o] is y[yOff + r·yRow + o],
+     * X[r, k] is x[xOff + r·xRow + k·xCol], M[k, o] is m[mOff + k·mRow + o]. Without accumulate the
+     * chains start from b (or 0): leaving out terms that are exactly zero changes nothing.
+     */
+    public static void gemmBlock(float[] y, int yOff, int yRow, float[] x, int xOff, int xRow, int xCol, float[] m, int mOff, int mRow,
+                                 float[] b, boolean accumulate, int r0, int r1, int o0, int o1, int k0, int k1) {
+        if (o0 >= o1) return;
+        if (k0 >= k1) { // nothing to add: only the start of the chains
+            if (!accumulate) for (int r = r0; r < r1; r++) rowRange(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, false, r, k0, k0, o0, o1);
+            return;
+        }
+        for (int kb = k0; kb < k1; kb += DEPTH) { // k in blocks, in order: each element's chain stays in k order
+            int ke = Math.min(k1, kb + DEPTH);
+            boolean acc = accumulate || kb > k0;
+            int r = r0;
+            for (; r + 6 <= r1; r += 6) tile6(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, acc, r, kb, ke, o0, o1);
+            for (; r + 4 <= r1; r += 4) tile4(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, acc, r, kb, ke, o0, o1);
+            for (; r < r1; r++) rowRange(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, acc, r, kb, ke, o0, o1);
+        }
+    }
+
     /** Row r of Y over columns [o0, o1) and k in [k0, k1), one axpy per k: the same FMA chain as {@link #tile4}, for leftovers. */
-    private static void rowRange(float[] y, float[] x, float[] m, float[] b, boolean accumulate, int r, int in, int k0, int k1, int out,
-                                 int o0, int o1) {
-        int yo = r * out, xo = r * in;
+    private static void rowRange(float[] y, int yOff, int yRow, float[] x, int xOff, int xRow, int xCol, float[] m, int mOff, int mRow,
+                                 float[] b, boolean accumulate, int r, int k0, int k1, int o0, int o1) {
+        int yo = yOff + r * yRow, xo = xOff + r * xRow;
         if (!accumulate) {
             if (b != null) System.arraycopy(b, o0, y, yo + o0, o1 - o0);
             else java.util.Arrays.fill(y, yo + o0, yo + o1, 0f);
         }
-        for (int i = k0; i < k1; i++) axpy(x[xo + i], m, i * out + o0, y, yo + o0, o1 - o0);
+        for (int i = k0; i < k1; i++) axpy(x[xo + i * xCol], m, mOff + i * mRow + o0, y, yo + o0, o1 - o0);
     }
 
     /** The share of the L2 cache one panel of M (depth × panel columns) may take. */
@@ -131,17 +150,81 @@ public final class Kernels {
     private static final int DEPTH = 256;
 
     /**
+     * Rows r..r+5 of Y over columns [o0, o1): the main micro-kernel. 6 rows × 4 vectors of outputs
+     * stay in 24 of the 32 vector registers for the whole sum over k: each k loads 4 vectors of M and
+     * broadcasts 6 values of X for 24 FMAs, and 24 independent chains hide the FMA latency (8, as in
+     * {@link #tile4}, only just cover it). Each element is still the same chain of FMAs in k order.
+     */
+    private static void tile6(float[] y, int yOff, int yRow, float[] x, int xOff, int xRow, int xCol, float[] m, int mOff, int mRow,
+                              float[] b, boolean accumulate, int r, int k0, int k1, int o0, int o1) {
+        int x0 = xOff + r * xRow, x1 = x0 + xRow, x2 = x1 + xRow, x3 = x2 + xRow, x4 = x3 + xRow, x5 = x4 + xRow;
+        int o = o0;
+        for (; o + 4 * L <= o1; o += 4 * L) {
+            int y0 = yOff + r * yRow + o, y1 = y0 + yRow, y2 = y1 + yRow, y3 = y2 + yRow, y4 = y3 + yRow, y5 = y4 + yRow;
+            FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, a40, a41, a42, a43, a50, a51, a52, a53;
+            if (accumulate) {
+                a00 = FloatVector.fromArray(S, y, y0); a01 = FloatVector.fromArray(S, y, y0 + L);
+                a02 = FloatVector.fromArray(S, y, y0 + 2 * L); a03 = FloatVector.fromArray(S, y, y0 + 3 * L);
+                a10 = FloatVector.fromArray(S, y, y1); a11 = FloatVector.fromArray(S, y, y1 + L);
+                a12 = FloatVector.fromArray(S, y, y1 + 2 * L); a13 = FloatVector.fromArray(S, y, y1 + 3 * L);
+                a20 = FloatVector.fromArray(S, y, y2); a21 = FloatVector.fromArray(S, y, y2 + L);
+                a22 = FloatVector.fromArray(S, y, y2 + 2 * L); a23 = FloatVector.fromArray(S, y, y2 + 3 * L);
+                a30 = FloatVector.fromArray(S, y, y3); a31 = FloatVector.fromArray(S, y, y3 + L);
+                a32 = FloatVector.fromArray(S, y, y3 + 2 * L); a33 = FloatVector.fromArray(S, y, y3 + 3 * L);
+                a40 = FloatVector.fromArray(S, y, y4); a41 = FloatVector.fromArray(S, y, y4 + L);
+                a42 = FloatVector.fromArray(S, y, y4 + 2 * L); a43 = FloatVector.fromArray(S, y, y4 + 3 * L);
+                a50 = FloatVector.fromArray(S, y, y5); a51 = FloatVector.fromArray(S, y, y5 + L);
+                a52 = FloatVector.fromArray(S, y, y5 + 2 * L); a53 = FloatVector.fromArray(S, y, y5 + 3 * L);
+            } else if (b != null) {
+                a00 = a10 = a20 = a30 = a40 = a50 = FloatVector.fromArray(S, b, o);
+                a01 = a11 = a21 = a31 = a41 = a51 = FloatVector.fromArray(S, b, o + L);
+                a02 = a12 = a22 = a32 = a42 = a52 = FloatVector.fromArray(S, b, o + 2 * L);
+                a03 = a13 = a23 = a33 = a43 = a53 = FloatVector.fromArray(S, b, o + 3 * L);
+            } else {
+                a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = a20 = a21 = a22 = a23 = FloatVector.zero(S);
+                a30 = a31 = a32 = a33 = a40 = a41 = a42 = a43 = a50 = a51 = a52 = a53 = FloatVector.zero(S);
+            }
+            for (int i = k0, wo = mOff + k0 * mRow + o, xk = k0 * xCol; i < k1; i++, wo += mRow, xk += xCol) {
+                FloatVector w0 = FloatVector.fromArray(S, m, wo), w1 = FloatVector.fromArray(S, m, wo + L);
+                FloatVector w2 = FloatVector.fromArray(S, m, wo + 2 * L), w3 = FloatVector.fromArray(S, m, wo + 3 * L);
+                FloatVector v = FloatVector.broadcast(S, x[x0 + xk]);
+                a00 = w0.fma(v, a00); a01 = w1.fma(v, a01); a02 = w2.fma(v, a02); a03 = w3.fma(v, a03);
+                v = FloatVector.broadcast(S, x[x1 + xk]);
+                a10 = w0.fma(v, a10); a11 = w1.fma(v, a11); a12 = w2.fma(v, a12); a13 = w3.fma(v, a13);
+                v = FloatVector.broadcast(S, x[x2 + xk]);
+                a20 = w0.fma(v, a20); a21 = w1.fma(v, a21); a22 = w2.fma(v, a22); a23 = w3.fma(v, a23);
+                v = FloatVector.broadcast(S, x[x3 + xk]);
+                a30 = w0.fma(v, a30); a31 = w1.fma(v, a31); a32 = w2.fma(v, a32); a33 = w3.fma(v, a33);
+                v = FloatVector.broadcast(S, x[x4 + xk]);
+                a40 = w0.fma(v, a40); a41 = w1.fma(v, a41); a42 = w2.fma(v, a42); a43 = w3.fma(v, a43);
+                v = FloatVector.broadcast(S, x[x5 + xk]);
+                a50 = w0.fma(v, a50); a51 = w1.fma(v, a51); a52 = w2.fma(v, a52); a53 = w3.fma(v, a53);
+            }
+            a00.intoArray(y, y0); a01.intoArray(y, y0 + L); a02.intoArray(y, y0 + 2 * L); a03.intoArray(y, y0 + 3 * L);
+            a10.intoArray(y, y1); a11.intoArray(y, y1 + L); a12.intoArray(y, y1 + 2 * L); a13.intoArray(y, y1 + 3 * L);
+            a20.intoArray(y, y2); a21.intoArray(y, y2 + L); a22.intoArray(y, y2 + 2 * L); a23.intoArray(y, y2 + 3 * L);
+            a30.intoArray(y, y3); a31.intoArray(y, y3 + L); a32.intoArray(y, y3 + 2 * L); a33.intoArray(y, y3 + 3 * L);
+            a40.intoArray(y, y4); a41.intoArray(y, y4 + L); a42.intoArray(y, y4 + 2 * L); a43.intoArray(y, y4 + 3 * L);
+            a50.intoArray(y, y5); a51.intoArray(y, y5 + L); a52.intoArray(y, y5 + 2 * L); a53.intoArray(y, y5 + 3 * L);
+        }
+        if (o < o1) { // the columns left over: 4 rows by tile4, 2 by rows
+            tile4(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, accumulate, r, k0, k1, o, o1);
+            for (int k = 4; k < 6; k++) rowRange(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, accumulate, r + k, k0, k1, o, o1);
+        }
+    }
+
+    /**
      * Rows r..r+3 of Y over columns [o0, o1): the register-blocked micro-kernel. 4 rows × 2 vectors of
      * outputs stay in 8 accumulators for the whole sum over k, so each M vector loaded serves 4 rows
      * and Y is written once instead of read and written at every k. Each element is still the same
      * chain of FMAs in k order as {@link #axpy} makes it, so the result does not depend on the blocking.
      */
-    private static void tile4(float[] y, float[] x, float[] m, float[] b, boolean accumulate, int r, int in, int k0, int k1, int out,
-                              int o0, int o1) {
-        int x0 = r * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+    private static void tile4(float[] y, int yOff, int yRow, float[] x, int xOff, int xRow, int xCol, float[] m, int mOff, int mRow,
+                              float[] b, boolean accumulate, int r, int k0, int k1, int o0, int o1) {
+        int x0 = xOff + r * xRow, x1 = x0 + xRow, x2 = x1 + xRow, x3 = x2 + xRow;
         int o = o0;
         for (; o + 2 * L <= o1; o += 2 * L) {
-            int y0 = r * out + o;
+            int y0 = yOff + r * yRow + o, out = yRow; // out: the step from one row of Y to the next
             FloatVector a00, a01, a10, a11, a20, a21, a30, a31;
             if (accumulate) {
                 a00 = FloatVector.fromArray(S, y, y0);
@@ -158,10 +241,10 @@ public final class Kernels {
             } else {
                 a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = FloatVector.zero(S);
             }
-            for (int i = k0, wo = k0 * out + o; i < k1; i++, wo += out) {
+            for (int i = k0, wo = mOff + k0 * mRow + o, xk = k0 * xCol; i < k1; i++, wo += mRow, xk += xCol) {
                 FloatVector w0 = FloatVector.fromArray(S, m, wo), w1 = FloatVector.fromArray(S, m, wo + L);
-                FloatVector v0 = FloatVector.broadcast(S, x[x0 + i]), v1 = FloatVector.broadcast(S, x[x1 + i]);
-                FloatVector v2 = FloatVector.broadcast(S, x[x2 + i]), v3 = FloatVector.broadcast(S, x[x3 + i]);
+                FloatVector v0 = FloatVector.broadcast(S, x[x0 + xk]), v1 = FloatVector.broadcast(S, x[x1 + xk]);
+                FloatVector v2 = FloatVector.broadcast(S, x[x2 + xk]), v3 = FloatVector.broadcast(S, x[x3 + xk]);
                 a00 = w0.fma(v0, a00);
                 a01 = w1.fma(v0, a01);
                 a10 = w0.fma(v1, a10);
@@ -180,7 +263,7 @@ public final class Kernels {
             a30.intoArray(y, y0 + 3 * out);
             a31.intoArray(y, y0 + 3 * out + L);
         }
-        if (o < o1) for (int k = 0; k < 4; k++) rowRange(y, x, m, b, accumulate, r + k, in, k0, k1, out, o, o1); // the columns left over
+        if (o < o1) for (int k = 0; k < 4; k++) rowRange(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, accumulate, r + k, k0, k1, o, o1); // the columns left over
     }
 
     /**
@@ -217,22 +300,19 @@ public final class Kernels {
 
     /** dX[R, I] += dY[R, O] · W[O, I]: W is already laid out [O, I], as {@link #gemm} wants its M. */
     public static void matmulBackwardInput(float[] dx, float[] dy, float[] w, int rows, int in, int out) {
-        gemm(dx, dy, w, null, true, rows, out, in);
+        gemm(dx, dy, out, 1, w, null, true, rows, out, in);
     }
 
     /**
-     * dW[O, I] += dY[R, O]ᵀ · X[R, I], and db[O] += Σ_r dY[r, O] if db is not null. dY is first
-     * copied transposed into {@code dyT} [O, R], so that {@link #gemm} sums over r with X as its M.
+     * dW[O, I] += dY[R, O]ᵀ · X[R, I], and db[O] += Σ_r dY[r, O] if db is not null ({@code colSum} [O]
+     * is its scratch). {@link #gemm} reads dY transposed in place, with X as its M: no copy of dY.
      */
-    public static void matmulBackwardWeight(float[] dw, float[] db, float[] dy, float[] x, int rows, int in, int out, float[] dyT) {
-        transpose(dy, dyT, rows, out);
-        gemm(dw, dyT, x, null, true, out, rows, in);
+    public static void matmulBackwardWeight(float[] dw, float[] db, float[] dy, float[] x, int rows, int in, int out, float[] colSum) {
+        gemm(dw, dy, 1, out, x, null, true, out, rows, in);
         if (db != null) {
-            for (int o = 0; o < out; o++) {
-                float bsum = 0f;
-                for (int r = 0; r < rows; r++) bsum += dyT[o * rows + r];
-                db[o] += bsum;
-            }
+            java.util.Arrays.fill(colSum, 0, out, 0f);
+            for (int r = 0; r < rows; r++) for (int o = 0; o < out; o++) colSum[o] += dy[r * out + o]; // each column summed in r order
+            for (int o = 0; o < out; o++) db[o] += colSum[o];
         }
     }
 }

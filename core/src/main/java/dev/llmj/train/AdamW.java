@@ -1,6 +1,7 @@
 package dev.llmj.train;
 
 import dev.llmj.nn.Param;
+import dev.llmj.tensor.Parallel;
 
 import java.util.List;
 
@@ -57,12 +58,14 @@ public final class AdamW {
             Param p = params.get(k);
             float[] w = p.value, g = p.grad, mk = m[k], vk = v[k];
             float decay = p.decay || decayAll ? 1f - lr * weightDecay : 1f;
-            for (int i = 0; i < w.length; i++) {
-                w[i] *= decay;
-                mk[i] = mk[i] * beta1 + (1 - beta1) * g[i];
-                vk[i] = vk[i] * beta2 + (1 - beta2) * g[i] * g[i];
-                w[i] -= stepSize * mk[i] / ((float) Math.sqrt(vk[i]) / bc2Sqrt + eps);
-            }
+            Parallel.forRange(w.length, 16384, (from, to) -> { // every element on its own: any split gives the same weights
+                for (int i = from; i < to; i++) {
+                    w[i] *= decay;
+                    mk[i] = mk[i] * beta1 + (1 - beta1) * g[i];
+                    vk[i] = vk[i] * beta2 + (1 - beta2) * g[i] * g[i];
+                    w[i] -= stepSize * mk[i] / ((float) Math.sqrt(vk[i]) / bc2Sqrt + eps);
+                }
+            });
             p.changed();
         }
     }

@@ -15,10 +15,10 @@ import dev.llmj.tensor.Parallel;
 import dev.llmj.tokenizer.CharTokenizer;
 import dev.llmj.tokenizer.SpecialTokens;
 import dev.llmj.tokenizer.Tokenizer;
-import dev.llmj.train.BatchSource;
+import dev.llmj.data.BatchSource;
 import dev.llmj.train.TrainConfig;
 import dev.llmj.train.Trainer;
-import dev.llmj.train.TrainingData;
+import dev.llmj.data.TrainingData;
 
 import java.io.PrintWriter;
 import java.nio.file.Files;

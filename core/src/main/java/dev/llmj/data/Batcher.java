@@ -2,7 +2,6 @@ package dev.llmj.data;
 
 import dev.llmj.LlmjException;
 import dev.llmj.tensor.Rng;
-import dev.llmj.train.BatchSource;
 
 /**
  * Random training windows, exactly the tutorial's table: each of the B rows is a window of T + 1

@@ -20,7 +20,7 @@ import java.util.Arrays;
  *   猫 在 垫子 上   →   inputIds 猫 在 &lt;mask&gt; 上      labels −100 −100 垫子 −100
  * </pre>
  */
-public final class MlmBatcher implements dev.llmj.train.BatchSource<MlmBatcher.MlmBatch> {
+public final class MlmBatcher implements dev.llmj.data.BatchSource<MlmBatcher.MlmBatch> {
     /** BERT's share of positions chosen. */
     public static final double MASK_PROBABILITY = 0.15;
 

@@ -21,7 +21,7 @@ import dev.llmj.tokenizer.Tokenizer;
  * A pair that does not fit the context is an error naming its line, raised when the batcher is
  * made, not halfway through training. Arrays are reused by the next batch of the same shape.
  */
-public final class PairBatcher implements dev.llmj.train.BatchSource<PairBatcher.PairBatch> {
+public final class PairBatcher implements dev.llmj.data.BatchSource<PairBatcher.PairBatch> {
     private final Pairs data;
     private final int batchSize;
     private final Rng rng;

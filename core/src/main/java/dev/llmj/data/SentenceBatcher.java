@@ -20,7 +20,7 @@ import dev.llmj.tokenizer.Tokenizer;
  * </pre>
  * A batch's arrays are reused by the next batch of the same T' (so hold no batch across calls).
  */
-public final class SentenceBatcher implements dev.llmj.train.BatchSource<SentenceBatcher.SentenceBatch> {
+public final class SentenceBatcher implements dev.llmj.data.BatchSource<SentenceBatcher.SentenceBatch> {
     private final Sentences data;
     private final int batchSize;
     private final int contextLength;

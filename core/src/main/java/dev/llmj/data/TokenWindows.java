@@ -1,7 +1,6 @@
 package dev.llmj.data;
 
 import dev.llmj.LlmjException;
-import dev.llmj.train.TrainingData;
 
 /**
  * A language model's data: random windows of {@code contextLength} + 1 tokens ({@link Batcher})

@@ -13,7 +13,6 @@ import dev.llmj.nn.Param;
 import dev.llmj.nn.Rope;
 import dev.llmj.tensor.Kernels;
 import dev.llmj.tensor.Rng;
-import dev.llmj.train.Trainable;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -12,7 +12,6 @@ import dev.llmj.nn.Mlp;
 import dev.llmj.nn.Norm;
 import dev.llmj.nn.Param;
 import dev.llmj.tensor.Rng;
-import dev.llmj.train.Trainable;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.llmj.train;
 
+import dev.llmj.model.Trainable;
 import dev.llmj.nn.Param;
 
 import java.util.List;

@@ -1,5 +1,8 @@
 package dev.llmj.train;
 
+import dev.llmj.model.Trainable;
+import dev.llmj.data.BatchSource;
+import dev.llmj.data.TrainingData;
 import dev.llmj.LlmjException;
 import dev.llmj.data.Batcher;
 import dev.llmj.data.TokenFile;

@@ -1,5 +1,8 @@
 package dev.llmj.train;
 
+import dev.llmj.model.Trainable;
+import dev.llmj.data.BatchSource;
+import dev.llmj.data.TrainingData;
 import dev.llmj.io.Json;
 import dev.llmj.io.ModelFolder;
 import dev.llmj.io.Safetensors;

@@ -1,4 +1,4 @@
-package dev.llmj.train;
+package dev.llmj.model;
 
 import dev.llmj.nn.Param;
 import dev.llmj.tensor.Rng;

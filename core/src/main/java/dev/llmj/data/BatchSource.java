@@ -1,4 +1,4 @@
-package dev.llmj.train;
+package dev.llmj.data;
 
 /**
  * A seeded stream of batches whose whole state is one long, saved in checkpoints so that a resumed

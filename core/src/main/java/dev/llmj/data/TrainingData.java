@@ -1,4 +1,4 @@
-package dev.llmj.train;
+package dev.llmj.data;
 
 /**
  * The data of a run: the training stream, and fresh streams from which the trainer estimates the

@@ -12,10 +12,11 @@ import jdk.incubator.vector.VectorSpecies;
  *   backward  dX += dY · W         [R, I] = [R, O] · [O, I]
  *             dW += dYᵀ · X        [O, I] = [R, O]ᵀ · [R, I]
  * </pre>
- * Each output element is summed by one thread in a fixed order (vector lanes, then the lanes
- * added in lane order), so results depend neither on the thread count nor on whether the JIT has
- * compiled the loop yet. Scalar references for every
- * kernel live in the tests.
+ * Each output element is summed by one thread in a fixed order, so results depend neither on the
+ * thread count nor on whether the JIT has compiled the loop yet. In the products (axpy and gemm)
+ * every element is one chain of FMAs in k order, vector lanes and scalar tails alike, so any
+ * tiling — and leaving out terms that are exactly zero — gives the same bits. Scalar references
+ * for every kernel live in the tests.
  */
 public final class Kernels {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -67,7 +68,7 @@ public final class Kernels {
         for (int bound = S.loopBound(n); i < bound; i += L) {
             FloatVector.fromArray(S, x, xo + i).fma(va, FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
         }
-        for (; i < n; i++) y[yo + i] += alpha * x[xo + i];
+        for (; i < n; i++) y[yo + i] = Math.fma(alpha, x[xo + i], y[yo + i]); // an FMA like the lanes: every element one chain of FMAs
     }
 
     /**

@@ -26,7 +26,7 @@ public final class Attention {
     private boolean cross;            // whether the last forward's keys came from a memory
     private boolean[] keyValid;       // the last forward's key mask [B·Tk], or null
     private float[] qr, kr, vOut, probs, out, dqr, dkr, dv, dMemory;
-    private float[][] scratch; // per (batch row, k/v head): ∂L/∂p for one query row
+    private float[][] scratch; // per (batch row, k/v head): ∂L/∂p, then ∂L/∂scores, of one q head, [Tq, Tk]
     private float[][] headT;   // per (batch row, head): one head's Kᵀ (forward) or Vᵀ (backward), [hd, Tk]
     private float[] cq, cOut;   // the KV-cache path's q and attention output, [R·n, H·hd]
     private float[][] cScores;  // per (sequence, head): one query's weights over the cache
@@ -72,7 +72,7 @@ public final class Attention {
             dv = new float[keyRows * kd];
             qr = new float[rows * qd];
             kr = new float[keyRows * kd];
-            scratch = new float[batch * nKvHeads][keyTime];
+            scratch = new float[batch * nKvHeads][time * keyTime];
             headT = new float[batch * nHeads][headDim * keyTime];
             this.batch = batch;
             this.time = time;
@@ -94,35 +94,13 @@ public final class Attention {
             for (int bh = from; bh < to; bh++) {
                 int b = bh / nHeads, h = bh % nHeads, kh = h / group;
                 float[] kt = headT[bh];
-                transposeHead(kr, kt, b, kh, kd);                    // Kᵀ [hd, Tk]: scores become vector multiply-adds
-                for (int t = 0; t < time; t++) {
-                    int n = keys(t);                                  // keys 0..n-1 may be seen; the rest stay exactly 0
-                    int qo = (b * time + t) * qd + h * headDim;
-                    int po = (bh * time + t) * keyTime;
-                    java.util.Arrays.fill(probs, po, po + keyTime, 0f);
-                    for (int i = 0; i < headDim; i++) Kernels.axpy(qr[qo + i], kt, i * keyTime, probs, po, n); // q_t · k_s
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int s = 0; s < n; s++) {
-                        if (keyValid != null && !keyValid[b * keyTime + s]) probs[po + s] = Float.NEGATIVE_INFINITY; // padding
-                        max = Math.max(max, probs[po + s] *= scale);
-                    }
-                    int oo = (b * time + t) * qd + h * headDim;
-                    java.util.Arrays.fill(out, oo, oo + headDim, 0f);
-                    if (max == Float.NEGATIVE_INFINITY) { // no real key at all: weights of 0, not 0/0
-                        java.util.Arrays.fill(probs, po, po + n, 0f);
-                        continue;
-                    }
-                    float sum = 0f;
-                    for (int s = 0; s < n; s++) {
-                        float e = (float) Math.exp(probs[po + s] - max);
-                        probs[po + s] = e;
-                        sum += e;
-                    }
-                    float inv = 1f / sum;
-                    for (int s = 0; s < n; s++) {
-                        probs[po + s] *= inv;
-                        Kernels.axpy(probs[po + s], vv, (b * keyTime + s) * kd + kh * headDim, out, oo, headDim);
-                    }
+                transposeHead(kr, kt, b, kh, kd);                    // Kᵀ [hd, Tk]: the scores' M, rows of contiguous keys
+                int qo = b * time * qd + h * headDim, po = bh * time * keyTime, vo = b * keyTime * kd + kh * headDim;
+                for (int r0 = 0; r0 < time; r0 += BLOCK) {           // a block of queries needs keys 0..r1-1 only when causal
+                    int r1 = Math.min(time, r0 + BLOCK), n1 = causal ? Math.min(keyTime, r1) : keyTime;
+                    Kernels.gemmBlock(probs, po, keyTime, qr, qo, qd, 1, kt, 0, keyTime, null, false, r0, r1, 0, n1, 0, headDim); // q_t · k_s
+                    for (int t = r0; t < r1; t++) softmaxRow(po + t * keyTime, keys(t), b, scale);
+                    Kernels.gemmBlock(out, qo, qd, probs, po, keyTime, 1, vOut, vo, kd, null, false, r0, r1, 0, headDim, 0, n1); // Σ_s p·v_s
                 }
             }
         });
@@ -132,6 +110,34 @@ public final class Attention {
     /** How many keys query t may see before the key mask: t + 1 when causal, else all. */
     private int keys(int t) {
         return causal ? Math.min(t + 1, keyTime) : keyTime;
+    }
+
+    /** Queries per block of the per-head products: a whole number of the matmul's 6-row tiles. */
+    private static final int BLOCK = 24;
+
+    /**
+     * Row t of the weights, in place at probs[po…po+Tk): scale the n scores it may see, −∞ at padding
+     * keys, softmax; every other entry exactly 0 (the causal mask, and a row with no real key at all).
+     */
+    private void softmaxRow(int po, int n, int b, float scale) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int s = 0; s < n; s++) {
+            if (keyValid != null && !keyValid[b * keyTime + s]) probs[po + s] = Float.NEGATIVE_INFINITY; // padding
+            max = Math.max(max, probs[po + s] *= scale);
+        }
+        java.util.Arrays.fill(probs, po + n, po + keyTime, 0f);
+        if (max == Float.NEGATIVE_INFINITY) { // no real key: weights of 0, not 0/0
+            java.util.Arrays.fill(probs, po, po + n, 0f);
+            return;
+        }
+        float sum = 0f;
+        for (int s = 0; s < n; s++) {
+            float e = (float) Math.exp(probs[po + s] - max);
+            probs[po + s] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (int s = 0; s < n; s++) probs[po + s] *= inv;
     }
 
     /**
@@ -247,29 +253,31 @@ public final class Attention {
         Parallel.forRange(batch * nKvHeads, 1, (from, to) -> {
             for (int bk = from; bk < to; bk++) {
                 int b = bk / nKvHeads, kh = bk % nKvHeads;
-                float[] dp = scratch[bk];
-                float[] vt = headT[b * nHeads + kh * group];            // this task's own scratch: Vᵀ [hd, T]
+                float[] ds = scratch[bk];                               // [Tq, Tk]: ∂L/∂p, then ∂L/∂scores
+                float[] vt = headT[b * nHeads + kh * group];            // this task's own scratch: Vᵀ [hd, Tk]
                 transposeHead(vOut, vt, b, kh, kd);
+                int ko = b * keyTime * kd + kh * headDim;
                 for (int h = kh * group; h < (kh + 1) * group; h++) {
-                    int bh = b * nHeads + h;
-                    for (int t = 0; t < time; t++) {
-                        int n = keys(t);
-                        int qo = (b * time + t) * qd + h * headDim;
-                        int po = (bh * time + t) * keyTime;
-                        java.util.Arrays.fill(dp, 0, n, 0f);
-                        for (int i = 0; i < headDim; i++) Kernels.axpy(dOut[qo + i], vt, i * keyTime, dp, 0, n); // ∂L/∂p[t, s] = dout_t · v_s
-                        float pdp = 0f;
-                        for (int s = 0; s < n; s++) {
-                            pdp += probs[po + s] * dp[s];
-                            Kernels.axpy(probs[po + s], dOut, qo, dv, (b * keyTime + s) * kd + kh * headDim, headDim); // dv_s += p · dout_t
+                    int bh = b * nHeads + h, qo = b * time * qd + h * headDim, po = bh * time * keyTime;
+                    for (int r0 = 0; r0 < time; r0 += BLOCK) {          // ∂L/∂p[t, s] = dout_t · v_s, then the softmax's backward
+                        int r1 = Math.min(time, r0 + BLOCK), n1 = causal ? Math.min(keyTime, r1) : keyTime;
+                        Kernels.gemmBlock(ds, 0, keyTime, dOut, qo, qd, 1, vt, 0, keyTime, null, false, r0, r1, 0, n1, 0, headDim);
+                        for (int t = r0; t < r1; t++) {
+                            int n = keys(t), to_ = t * keyTime, pt = po + t * keyTime;
+                            float pdp = 0f;
+                            for (int s = 0; s < n; s++) pdp += probs[pt + s] * ds[to_ + s];
+                            for (int s = 0; s < n; s++) ds[to_ + s] = probs[pt + s] * (ds[to_ + s] - pdp) * scale; // then the 1/√hd
+                            java.util.Arrays.fill(ds, to_ + n, to_ + keyTime, 0f);
                         }
-                        for (int s = 0; s < n; s++) {
-                            float ds = probs[po + s] * (dp[s] - pdp) * scale;       // softmax backward, then the 1/√hd
-                            if (ds == 0f) continue;
-                            int ko = (b * keyTime + s) * kd + kh * headDim;
-                            Kernels.axpy(ds, kr, ko, dqr, qo, headDim);
-                            Kernels.axpy(ds, qr, qo, dkr, ko, headDim);
-                        }
+                    }
+                    for (int s0 = 0; s0 < keyTime; s0 += BLOCK) {       // key s gets terms from queries t ≥ s only when causal
+                        int s1 = Math.min(keyTime, s0 + BLOCK), t0 = causal ? s0 : 0;
+                        Kernels.gemmBlock(dv, ko, kd, probs, po, 1, keyTime, dOut, qo, qd, null, true, s0, s1, 0, headDim, t0, time); // dv_s += Σ_t p·dout_t
+                        Kernels.gemmBlock(dkr, ko, kd, ds, 0, 1, keyTime, qr, qo, qd, null, true, s0, s1, 0, headDim, t0, time);    // dk_s += Σ_t ds·q_t
+                    }
+                    for (int r0 = 0; r0 < time; r0 += BLOCK) {
+                        int r1 = Math.min(time, r0 + BLOCK), n1 = causal ? Math.min(keyTime, r1) : keyTime;
+                        Kernels.gemmBlock(dqr, qo, qd, ds, 0, keyTime, 1, kr, ko, kd, null, true, r0, r1, 0, headDim, 0, n1);       // dq_t += Σ_s ds·k_s
                     }
                 }
             }

@@ -208,10 +208,42 @@ public final class Kernels {
             a40.intoArray(y, y4); a41.intoArray(y, y4 + L); a42.intoArray(y, y4 + 2 * L); a43.intoArray(y, y4 + 3 * L);
             a50.intoArray(y, y5); a51.intoArray(y, y5 + L); a52.intoArray(y, y5 + 2 * L); a53.intoArray(y, y5 + 3 * L);
         }
-        if (o < o1) { // the columns left over: 4 rows by tile4, 2 by rows
-            tile4(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, accumulate, r, k0, k1, o, o1);
-            for (int k = 4; k < 6; k++) rowRange(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, accumulate, r + k, k0, k1, o, o1);
+        for (; o + 2 * L <= o1; o += 2 * L) { // 2 vectors left (a head of 32 columns): 6 × 2 accumulators
+            int y0 = yOff + r * yRow + o, y1 = y0 + yRow, y2 = y1 + yRow, y3 = y2 + yRow, y4 = y3 + yRow, y5 = y4 + yRow;
+            FloatVector a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51;
+            if (accumulate) {
+                a00 = FloatVector.fromArray(S, y, y0); a01 = FloatVector.fromArray(S, y, y0 + L);
+                a10 = FloatVector.fromArray(S, y, y1); a11 = FloatVector.fromArray(S, y, y1 + L);
+                a20 = FloatVector.fromArray(S, y, y2); a21 = FloatVector.fromArray(S, y, y2 + L);
+                a30 = FloatVector.fromArray(S, y, y3); a31 = FloatVector.fromArray(S, y, y3 + L);
+                a40 = FloatVector.fromArray(S, y, y4); a41 = FloatVector.fromArray(S, y, y4 + L);
+                a50 = FloatVector.fromArray(S, y, y5); a51 = FloatVector.fromArray(S, y, y5 + L);
+            } else if (b != null) {
+                a00 = a10 = a20 = a30 = a40 = a50 = FloatVector.fromArray(S, b, o);
+                a01 = a11 = a21 = a31 = a41 = a51 = FloatVector.fromArray(S, b, o + L);
+            } else {
+                a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = a40 = a41 = a50 = a51 = FloatVector.zero(S);
+            }
+            for (int i = k0, wo = mOff + k0 * mRow + o, xk = k0 * xCol; i < k1; i++, wo += mRow, xk += xCol) {
+                FloatVector w0 = FloatVector.fromArray(S, m, wo), w1 = FloatVector.fromArray(S, m, wo + L);
+                FloatVector v = FloatVector.broadcast(S, x[x0 + xk]);
+                a00 = w0.fma(v, a00); a01 = w1.fma(v, a01);
+                v = FloatVector.broadcast(S, x[x1 + xk]);
+                a10 = w0.fma(v, a10); a11 = w1.fma(v, a11);
+                v = FloatVector.broadcast(S, x[x2 + xk]);
+                a20 = w0.fma(v, a20); a21 = w1.fma(v, a21);
+                v = FloatVector.broadcast(S, x[x3 + xk]);
+                a30 = w0.fma(v, a30); a31 = w1.fma(v, a31);
+                v = FloatVector.broadcast(S, x[x4 + xk]);
+                a40 = w0.fma(v, a40); a41 = w1.fma(v, a41);
+                v = FloatVector.broadcast(S, x[x5 + xk]);
+                a50 = w0.fma(v, a50); a51 = w1.fma(v, a51);
+            }
+            a00.intoArray(y, y0); a01.intoArray(y, y0 + L); a10.intoArray(y, y1); a11.intoArray(y, y1 + L);
+            a20.intoArray(y, y2); a21.intoArray(y, y2 + L); a30.intoArray(y, y3); a31.intoArray(y, y3 + L);
+            a40.intoArray(y, y4); a41.intoArray(y, y4 + L); a50.intoArray(y, y5); a51.intoArray(y, y5 + L);
         }
+        if (o < o1) for (int k = 0; k < 6; k++) rowRange(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, accumulate, r + k, k0, k1, o, o1); // under 2 vectors left
     }
 
     /**

@@ -83,7 +83,6 @@ final class MlmTraining {
             model = new EncoderLM(new EncoderConfig(tok.vocabSize(), cfg.contextLength(), d, TrainCommand.or(c.layers, p.layers()),
                     TrainCommand.or(c.heads, p.heads()), TrainCommand.or(c.hiddenDim, 4 * d), dev.llmj.nn.Activation.GELU_ERF, 2,
                     TrainCommand.or(c.dropout, p.dropout()), 1e-12f), cfg.seed());
-            if (c.force) TrainCommand.clearOut(dir);
         }
         if (tok.specials().id(SpecialTokens.Role.MASK) < 0) {
             throw new LlmjException("the tokenizer has no <mask>, which masked-language-model training needs; train one with --specials pad,unk,mask"
@@ -103,6 +102,7 @@ final class MlmTraining {
         Tokenizer t = tok;
         Trainer<MlmBatcher.MlmBatch> trainer = new Trainer<>(model, (d, md) -> EncoderFolder.save(m, t, d, md), cfg, data, dir).corpus(corpus);
         if (c.resume != null) trainer.restore();
+        else if (c.force) TrainCommand.clearOut(dir); // only once the input has passed every check: a run that fails on it leaves the old model
         if (trainer.step() >= cfg.steps()) throw new LlmjException(dir + " has already trained " + trainer.step() + " steps; raise --steps to go on");
 
         EncoderConfig ec = model.config;

@@ -146,8 +146,9 @@ final class MlmTraining {
     }
 
     private void rejectDecoderOptions() {
-        if (c.family != null || c.kvHeads != null || c.position != null || c.norm != null || c.activation != null || c.bias != null || c.tiedHead != null) {
-            throw new LlmjException("--family, --kv-heads, --position, --norm, --activation, --bias and --tied-head shape a decoder;"
+        if (c.family != null || c.kvHeads != null || c.position != null || c.norm != null || c.activation != null || c.bias != null || c.tiedHead != null
+                || c.normFirst != null || c.valData != null) {
+            throw new LlmjException("--family, --kv-heads, --position, --norm, --activation, --bias, --tied-head, --norm-first and --val-data are other objectives' options;"
                     + " --objective mlm trains BERT's shape (--d-model, --layers, --heads, --hidden-dim, --dropout may be given)");
         }
     }

@@ -49,6 +49,7 @@ final class Seq2SeqTraining {
         PrintWriter o = c.spec.commandLine().getOut();
         c.threads.apply();
         if (c.resume != null) throw new LlmjException("--resume is not available for --objective seq2seq yet; start a fresh run with --force");
+        rejectOtherOptions();
         String name = c.preset.equals("tiny") ? "numbers" : c.preset; // "tiny" is train's default: seq2seq's is numbers
         TrainCommand.Preset p = PRESETS.get(name);
         if (p == null) throw new LlmjException("unknown --preset '" + c.preset + "' for --objective seq2seq: use numbers");
@@ -108,6 +109,15 @@ final class Seq2SeqTraining {
         c.run(trainer, dir, shape);
         TranslateCommand.evaluate(model, tok, val, 1, 0, cfg.contextLength(), 3, o);
         return 0;
+    }
+
+    /** Options of the other objectives are an error here, not silently dropped. */
+    private void rejectOtherOptions() {
+        if (c.family != null || c.kvHeads != null || c.norm != null || c.bias != null || c.tiedHead != null || c.tokenizer != null || c.vocabSize != null) {
+            throw new LlmjException("--family, --kv-heads, --norm, --bias, --tied-head, --tokenizer and --vocab-size do not apply to --objective seq2seq"
+                    + " (torch.nn.Transformer's shape, a char tokenizer); it takes --d-model, --layers, --heads, --hidden-dim, --dropout, --activation,"
+                    + " --position and --norm-first");
+        }
     }
 
     private Activation activation() {

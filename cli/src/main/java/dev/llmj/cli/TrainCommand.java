@@ -124,6 +124,7 @@ final class TrainCommand implements Callable<Integer> {
     private int trainLm() {
         PrintWriter o = spec.commandLine().getOut();
         threads.apply();
+        if (valData != null || normFirst != null) throw new LlmjException("--val-data and --norm-first are for --objective seq2seq; --objective lm splits --data by --val-fraction");
         Path dir;
         DecoderLM model;
         Tokenizer tok;

@@ -83,6 +83,8 @@ class MlmTrainCliTest {
                 .isOneLineError("the tokenizer has no <mask>");
         CliTest.run("train", "--objective", "mlm", "--data", c.toString(), "--out", out.toString(), "--family", "llama")
                 .isOneLineError("--objective mlm trains BERT's shape");
+        CliTest.run("train", "--objective", "mlm", "--data", c.toString(), "--out", out.toString(), "--val-data", c.toString())
+                .isOneLineError("--objective mlm trains BERT's shape");
         Path one = dir.resolve("one.txt");
         Files.writeString(one, "abc\n");
         CliTest.run("train", "--objective", "mlm", "--data", one.toString(), "--out", out.toString()).isOneLineError("too few to keep a validation part");

@@ -15,7 +15,6 @@ import dev.llmj.tokenizer.SpecialTokens;
 import dev.llmj.tokenizer.Tokenizer;
 import dev.llmj.tokenizer.TokenizerJson;
 import dev.llmj.tokenizer.WordTokenizer;
-import dev.llmj.train.BatchSource;
 import dev.llmj.train.TrainConfig;
 import dev.llmj.train.Trainer;
 import dev.llmj.train.TrainingData;
@@ -97,7 +96,7 @@ final class MlmTraining {
         }
         Sentences train = split[0], val = split[1];
         int context = cfg.contextLength();
-        TrainingData<MlmBatcher.MlmBatch> data = (validation, batchSize, seed) -> source(new MlmBatcher(validation ? val : train, batchSize, context, seed, true));
+        TrainingData<MlmBatcher.MlmBatch> data = (validation, batchSize, seed) -> new MlmBatcher(validation ? val : train, batchSize, context, seed, true);
         EncoderLM m = model;
         Tokenizer t = tok;
         Trainer<MlmBatcher.MlmBatch> trainer = new Trainer<>(model, (d, md) -> EncoderFolder.save(m, t, d, md), cfg, data, dir).corpus(corpus);
@@ -151,25 +150,6 @@ final class MlmTraining {
             throw new LlmjException("--family, --kv-heads, --position, --norm, --activation, --bias, --tied-head, --norm-first and --val-data are other objectives' options;"
                     + " --objective mlm trains BERT's shape (--d-model, --layers, --heads, --hidden-dim, --dropout may be given)");
         }
-    }
-
-    private static BatchSource<MlmBatcher.MlmBatch> source(MlmBatcher b) {
-        return new BatchSource<>() {
-            @Override
-            public MlmBatcher.MlmBatch next() {
-                return b.next();
-            }
-
-            @Override
-            public long state() {
-                return b.state();
-            }
-
-            @Override
-            public void setState(long state) {
-                b.setState(state);
-            }
-        };
     }
 
     /**

@@ -15,7 +15,6 @@ import dev.llmj.tensor.Parallel;
 import dev.llmj.tokenizer.CharTokenizer;
 import dev.llmj.tokenizer.SpecialTokens;
 import dev.llmj.tokenizer.Tokenizer;
-import dev.llmj.train.BatchSource;
 import dev.llmj.train.TrainConfig;
 import dev.llmj.train.Trainer;
 import dev.llmj.train.TrainingData;
@@ -75,25 +74,7 @@ final class Seq2SeqTraining {
                 TrainCommand.or(c.layers, p.layers()), TrainCommand.or(c.heads, p.heads()), TrainCommand.or(c.hiddenDim, 4 * TrainCommand.or(c.dModel, p.dModel())),
                 activation(), TrainCommand.or(c.normFirst, true), TrainCommand.or(c.dropout, p.dropout()), 1e-5f, position()).validate();
         Seq2SeqLM model = new Seq2SeqLM(mc, c.seed);
-        TrainingData<PairBatcher.PairBatch> data = (validation, batchSize, seed) -> {
-            PairBatcher b = new PairBatcher(validation ? val : train, batchSize, cfg.contextLength(), seed);
-            return new BatchSource<>() {
-                @Override
-                public PairBatcher.PairBatch next() {
-                    return b.next();
-                }
-
-                @Override
-                public long state() {
-                    return b.state();
-                }
-
-                @Override
-                public void setState(long state) {
-                    b.setState(state);
-                }
-            };
-        };
+        TrainingData<PairBatcher.PairBatch> data = (validation, batchSize, seed) -> new PairBatcher(validation ? val : train, batchSize, cfg.contextLength(), seed);
         if (c.force) TrainCommand.clearOut(dir);
         Trainer<PairBatcher.PairBatch> trainer = new Trainer<>(model, (d, md) -> Seq2SeqFolder.save(model, tok, d, md), cfg, data, dir).corpus(trainFile);
 

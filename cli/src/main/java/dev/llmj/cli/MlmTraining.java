@@ -175,13 +175,7 @@ final class MlmTraining {
             int vocab = model.config.vocabSize();
             double[] p = FillMaskCommand.softmax(logits, (at + 1 - from) * vocab, vocab);
             StringBuilder b = new StringBuilder(tok.decode(Arrays.copyOfRange(ids, 1, ids.length - 1)).replace("\n", " ")).append("  →");
-            boolean[] taken = new boolean[vocab];
-            for (int k = 0; k < 3; k++) {
-                int best = -1;
-                for (int v = 0; v < tok.vocabSize(); v++) if (!taken[v] && !tok.specials().isSpecial(v) && (best < 0 || p[v] > p[best])) best = v;
-                taken[best] = true;
-                b.append(String.format("  %s %.2f", FillMaskCommand.shown(tok, best), p[best]));
-            }
+            for (int best : FillMaskCommand.top(p, tok, 3)) b.append(String.format("  %s %.2f", FillMaskCommand.shown(tok, best), p[best]));
             out.add(b.append("   [").append(FillMaskCommand.shown(tok, truth)).append("]").toString());
         }
         return out;

@@ -107,4 +107,13 @@ class MlmTrainCliTest {
         }
         org.junit.jupiter.api.Assertions.assertArrayEquals(weights, Files.readAllBytes(out.resolve("model.safetensors")));
     }
+
+    @Test
+    void fillMaskExamplesWithFewerThanThreeOrdinaryTokens() throws Exception {
+        Path c = Files.writeString(dir.resolve("aa.txt"), "aaaa\n".repeat(30)), out = dir.resolve("aa");
+        CliTest.Result r = CliTest.run(args(new String[] {"train", "--objective", "mlm", "--data", c.toString(), "--out", out.toString(),
+                "--steps", "2", "--eval-interval", "2"}, SMALL));
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("fill-mask on validation lines") && r.out().contains("[a]"), r.out());
+    }
 }

@@ -61,14 +61,7 @@ final class FillMaskCommand implements Callable<Integer> {
         for (int t : at) {
             double[] p = softmax(logits, t * vocab, vocab);
             List<Map<String, Object>> cands = new ArrayList<>();
-            boolean[] taken = new boolean[vocab];
-            for (int k = 0; k < Math.min(topK, vocab); k++) {
-                int best = -1;
-                for (int v = 0; v < Math.min(vocab, tok.vocabSize()); v++) {
-                    if (!taken[v] && !tok.specials().isSpecial(v) && (best < 0 || p[v] > p[best])) best = v;
-                }
-                if (best < 0) break;
-                taken[best] = true;
+            for (int best : top(p, tok, topK)) {
                 Map<String, Object> c = new LinkedHashMap<>();
                 c.put("token", shown(tok, best));
                 c.put("id", best);
@@ -118,6 +111,22 @@ final class FillMaskCommand implements Callable<Integer> {
         System.arraycopy(body, 0, ids, at, body.length);
         if (eos >= 0) ids[n - 1] = eos;
         return ids;
+    }
+
+    /** The ids of the {@code k} most probable ordinary tokens (no specials), best first; fewer when the tokenizer has fewer. */
+    static int[] top(double[] p, Tokenizer tok, int k) {
+        int n = Math.min(p.length, tok.vocabSize());
+        boolean[] taken = new boolean[n];
+        int[] out = new int[Math.min(k, n)];
+        int found = 0;
+        for (; found < out.length; found++) {
+            int best = -1;
+            for (int v = 0; v < n; v++) if (!taken[v] && !tok.specials().isSpecial(v) && (best < 0 || p[v] > p[best])) best = v;
+            if (best < 0) break;
+            taken[best] = true;
+            out[found] = best;
+        }
+        return java.util.Arrays.copyOf(out, found);
     }
 
     /** A candidate as printed: its text without the word-boundary spaces BPE keeps, or quoted when it is only whitespace. */

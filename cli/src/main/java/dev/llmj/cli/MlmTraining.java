@@ -15,7 +15,6 @@ import dev.llmj.tokenizer.SpecialTokens;
 import dev.llmj.tokenizer.Tokenizer;
 import dev.llmj.tokenizer.TokenizerJson;
 import dev.llmj.tokenizer.WordTokenizer;
-import dev.llmj.data.BatchSource;
 import dev.llmj.train.TrainConfig;
 import dev.llmj.train.Trainer;
 import dev.llmj.data.TrainingData;
@@ -83,7 +82,6 @@ final class MlmTraining {
             model = new EncoderLM(new EncoderConfig(tok.vocabSize(), cfg.contextLength(), d, TrainCommand.or(c.layers, p.layers()),
                     TrainCommand.or(c.heads, p.heads()), TrainCommand.or(c.hiddenDim, 4 * d), dev.llmj.nn.Activation.GELU_ERF, 2,
                     TrainCommand.or(c.dropout, p.dropout()), 1e-12f), cfg.seed());
-            if (c.force) TrainCommand.clearOut(dir);
         }
         if (tok.specials().id(SpecialTokens.Role.MASK) < 0) {
             throw new LlmjException("the tokenizer has no <mask>, which masked-language-model training needs; train one with --specials pad,unk,mask"
@@ -98,11 +96,12 @@ final class MlmTraining {
         }
         Sentences train = split[0], val = split[1];
         int context = cfg.contextLength();
-        TrainingData<MlmBatcher.MlmBatch> data = (validation, batchSize, seed) -> source(new MlmBatcher(validation ? val : train, batchSize, context, seed, true));
+        TrainingData<MlmBatcher.MlmBatch> data = (validation, batchSize, seed) -> new MlmBatcher(validation ? val : train, batchSize, context, seed, true);
         EncoderLM m = model;
         Tokenizer t = tok;
         Trainer<MlmBatcher.MlmBatch> trainer = new Trainer<>(model, (d, md) -> EncoderFolder.save(m, t, d, md), cfg, data, dir).corpus(corpus);
         if (c.resume != null) trainer.restore();
+        else if (c.force) TrainCommand.clearOut(dir); // only once the input has passed every check: a run that fails on it leaves the old model
         if (trainer.step() >= cfg.steps()) throw new LlmjException(dir + " has already trained " + trainer.step() + " steps; raise --steps to go on");
 
         EncoderConfig ec = model.config;
@@ -146,29 +145,11 @@ final class MlmTraining {
     }
 
     private void rejectDecoderOptions() {
-        if (c.family != null || c.kvHeads != null || c.position != null || c.norm != null || c.activation != null || c.bias != null || c.tiedHead != null) {
-            throw new LlmjException("--family, --kv-heads, --position, --norm, --activation, --bias and --tied-head shape a decoder;"
+        if (c.family != null || c.kvHeads != null || c.position != null || c.norm != null || c.activation != null || c.bias != null || c.tiedHead != null
+                || c.normFirst != null || c.valData != null) {
+            throw new LlmjException("--family, --kv-heads, --position, --norm, --activation, --bias, --tied-head, --norm-first and --val-data are other objectives' options;"
                     + " --objective mlm trains BERT's shape (--d-model, --layers, --heads, --hidden-dim, --dropout may be given)");
         }
-    }
-
-    private static BatchSource<MlmBatcher.MlmBatch> source(MlmBatcher b) {
-        return new BatchSource<>() {
-            @Override
-            public MlmBatcher.MlmBatch next() {
-                return b.next();
-            }
-
-            @Override
-            public long state() {
-                return b.state();
-            }
-
-            @Override
-            public void setState(long state) {
-                b.setState(state);
-            }
-        };
     }
 
     /**
@@ -194,13 +175,7 @@ final class MlmTraining {
             int vocab = model.config.vocabSize();
             double[] p = FillMaskCommand.softmax(logits, (at + 1 - from) * vocab, vocab);
             StringBuilder b = new StringBuilder(tok.decode(Arrays.copyOfRange(ids, 1, ids.length - 1)).replace("\n", " ")).append("  →");
-            boolean[] taken = new boolean[vocab];
-            for (int k = 0; k < 3; k++) {
-                int best = -1;
-                for (int v = 0; v < tok.vocabSize(); v++) if (!taken[v] && !tok.specials().isSpecial(v) && (best < 0 || p[v] > p[best])) best = v;
-                taken[best] = true;
-                b.append(String.format("  %s %.2f", FillMaskCommand.shown(tok, best), p[best]));
-            }
+            for (int best : FillMaskCommand.top(p, tok, 3)) b.append(String.format("  %s %.2f", FillMaskCommand.shown(tok, best), p[best]));
             out.add(b.append("   [").append(FillMaskCommand.shown(tok, truth)).append("]").toString());
         }
         return out;

@@ -15,7 +15,6 @@ import dev.llmj.tensor.Parallel;
 import dev.llmj.tokenizer.CharTokenizer;
 import dev.llmj.tokenizer.SpecialTokens;
 import dev.llmj.tokenizer.Tokenizer;
-import dev.llmj.data.BatchSource;
 import dev.llmj.train.TrainConfig;
 import dev.llmj.train.Trainer;
 import dev.llmj.data.TrainingData;
@@ -49,6 +48,7 @@ final class Seq2SeqTraining {
         PrintWriter o = c.spec.commandLine().getOut();
         c.threads.apply();
         if (c.resume != null) throw new LlmjException("--resume is not available for --objective seq2seq yet; start a fresh run with --force");
+        rejectOtherOptions();
         String name = c.preset.equals("tiny") ? "numbers" : c.preset; // "tiny" is train's default: seq2seq's is numbers
         TrainCommand.Preset p = PRESETS.get(name);
         if (p == null) throw new LlmjException("unknown --preset '" + c.preset + "' for --objective seq2seq: use numbers");
@@ -74,25 +74,7 @@ final class Seq2SeqTraining {
                 TrainCommand.or(c.layers, p.layers()), TrainCommand.or(c.heads, p.heads()), TrainCommand.or(c.hiddenDim, 4 * TrainCommand.or(c.dModel, p.dModel())),
                 activation(), TrainCommand.or(c.normFirst, true), TrainCommand.or(c.dropout, p.dropout()), 1e-5f, position()).validate();
         Seq2SeqLM model = new Seq2SeqLM(mc, c.seed);
-        TrainingData<PairBatcher.PairBatch> data = (validation, batchSize, seed) -> {
-            PairBatcher b = new PairBatcher(validation ? val : train, batchSize, cfg.contextLength(), seed);
-            return new BatchSource<>() {
-                @Override
-                public PairBatcher.PairBatch next() {
-                    return b.next();
-                }
-
-                @Override
-                public long state() {
-                    return b.state();
-                }
-
-                @Override
-                public void setState(long state) {
-                    b.setState(state);
-                }
-            };
-        };
+        TrainingData<PairBatcher.PairBatch> data = (validation, batchSize, seed) -> new PairBatcher(validation ? val : train, batchSize, cfg.contextLength(), seed);
         if (c.force) TrainCommand.clearOut(dir);
         Trainer<PairBatcher.PairBatch> trainer = new Trainer<>(model, (d, md) -> Seq2SeqFolder.save(model, tok, d, md), cfg, data, dir).corpus(trainFile);
 
@@ -108,6 +90,15 @@ final class Seq2SeqTraining {
         c.run(trainer, dir, shape);
         TranslateCommand.evaluate(model, tok, val, 1, 0, cfg.contextLength(), 3, o);
         return 0;
+    }
+
+    /** Options of the other objectives are an error here, not silently dropped. */
+    private void rejectOtherOptions() {
+        if (c.family != null || c.kvHeads != null || c.norm != null || c.bias != null || c.tiedHead != null || c.tokenizer != null || c.vocabSize != null) {
+            throw new LlmjException("--family, --kv-heads, --norm, --bias, --tied-head, --tokenizer and --vocab-size do not apply to --objective seq2seq"
+                    + " (torch.nn.Transformer's shape, a char tokenizer); it takes --d-model, --layers, --heads, --hidden-dim, --dropout, --activation,"
+                    + " --position and --norm-first");
+        }
     }
 
     private Activation activation() {

@@ -124,6 +124,7 @@ final class TrainCommand implements Callable<Integer> {
     private int trainLm() {
         PrintWriter o = spec.commandLine().getOut();
         threads.apply();
+        if (valData != null || normFirst != null) throw new LlmjException("--val-data and --norm-first are for --objective seq2seq; --objective lm splits --data by --val-fraction");
         Path dir;
         DecoderLM model;
         Tokenizer tok;
@@ -149,7 +150,6 @@ final class TrainCommand implements Callable<Integer> {
             String text = Corpus.read(corpus);
             tok = buildTokenizer(text);
             model = new DecoderLM(modelConfig(p, tok.vocabSize(), cfg.contextLength()), seed);
-            if (force) clearOut(dir);
         }
         TokenFile tokens = TokenFile.prepare(corpus, tok, dir.resolve("train.tokens"));
         TokenFile.Slice[] split = tokens.split(cfg.valFraction());
@@ -168,6 +168,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         Trainer<Batcher.Batch> trainer = Trainer.of(model, tok, cfg, split[0], split[1], dir).corpus(corpus);
         if (resume != null) trainer.restore();
+        else if (force) clearOut(dir); // only once the corpus has passed every check: a run that fails on it leaves the old model
         if (trainer.step() >= cfg.steps()) throw new LlmjException(dir + " has already trained " + trainer.step() + " steps; raise --steps to go on");
 
         ModelConfig mc = model.config;

@@ -83,9 +83,37 @@ class MlmTrainCliTest {
                 .isOneLineError("the tokenizer has no <mask>");
         CliTest.run("train", "--objective", "mlm", "--data", c.toString(), "--out", out.toString(), "--family", "llama")
                 .isOneLineError("--objective mlm trains BERT's shape");
+        CliTest.run("train", "--objective", "mlm", "--data", c.toString(), "--out", out.toString(), "--val-data", c.toString())
+                .isOneLineError("--objective mlm trains BERT's shape");
         Path one = dir.resolve("one.txt");
         Files.writeString(one, "abc\n");
         CliTest.run("train", "--objective", "mlm", "--data", one.toString(), "--out", out.toString()).isOneLineError("too few to keep a validation part");
         assertTrue(!Files.exists(out), "nothing written by failed runs");
+    }
+
+    @Test
+    void aForcedRunThatFailsOnItsInputLeavesTheOldModel() throws Exception {
+        Path out = dir.resolve("kept");
+        CliTest.Result r = CliTest.run(args(new String[] {"train", "--objective", "mlm", "--out", out.toString(), "--steps", "2",
+                "--eval-interval", "2", "--no-sample"}, SMALL));
+        assertEquals(0, r.status(), r.err());
+        byte[] weights = Files.readAllBytes(out.resolve("model.safetensors"));
+        Path one = dir.resolve("one.txt");
+        Files.writeString(one, "abc\n");
+        CliTest.run("train", "--objective", "mlm", "--data", one.toString(), "--out", out.toString(), "--force")
+                .isOneLineError("too few to keep a validation part");
+        for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "optimizer.safetensors", "trainer_state.json")) {
+            assertTrue(Files.exists(out.resolve(f)), f + " survives the failed --force run");
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(weights, Files.readAllBytes(out.resolve("model.safetensors")));
+    }
+
+    @Test
+    void fillMaskExamplesWithFewerThanThreeOrdinaryTokens() throws Exception {
+        Path c = Files.writeString(dir.resolve("aa.txt"), "aaaa\n".repeat(30)), out = dir.resolve("aa");
+        CliTest.Result r = CliTest.run(args(new String[] {"train", "--objective", "mlm", "--data", c.toString(), "--out", out.toString(),
+                "--steps", "2", "--eval-interval", "2"}, SMALL));
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("fill-mask on validation lines") && r.out().contains("[a]"), r.out());
     }
 }

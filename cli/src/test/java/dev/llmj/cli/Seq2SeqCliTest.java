@@ -79,6 +79,12 @@ class Seq2SeqCliTest {
         CliTest.run("translate", "--model", model.toString(), "--text", "abz").isOneLineError("'z' (U+007A) is not in the model's vocabulary");
         CliTest.run("translate", "--model", model.toString()).isOneLineError("give either --text SRC or --data FILE");
         CliTest.run("generate", "--model", model.toString(), "--prompt", "abc").isOneLineError("is an encoder–decoder (llmj-seq2seq)");
+        CliTest.run("train", "--objective", "seq2seq", "--data", pairs.toString(), "--tokenizer", "bpe", "--out", dir.resolve("z").toString())
+                .isOneLineError("do not apply to --objective seq2seq");
+        CliTest.run("train", "--objective", "seq2seq", "--data", pairs.toString(), "--family", "llama", "--out", dir.resolve("z").toString())
+                .isOneLineError("do not apply to --objective seq2seq");
+        CliTest.run("train", "--data", pairs.toString(), "--norm-first", "--out", dir.resolve("z").toString()).isOneLineError("are for --objective seq2seq");
+        CliTest.run("fill-mask", "--model", model.toString(), "--text", "<mask>").isOneLineError("use llmj translate for this one");
     }
 
     @Test

@@ -152,4 +152,20 @@ class TrainCliTest {
         CliTest.run("train", "--data", c.toString(), "--out", out.toString(), "--objective", "clm").isOneLineError("unknown --objective 'clm'");
         assertTrue(!Files.exists(out), "nothing written by failed runs, not even the token file");
     }
+
+    @Test
+    void aForcedRunThatFailsOnItsCorpusLeavesTheOldModel() throws Exception {
+        Path c = corpus(), out = dir.resolve("kept");
+        CliTest.Result r = CliTest.run("train", "--data", c.toString(), "--out", out.toString(), "--steps", "2", "--eval-interval", "2",
+                "--batch-size", "2", "--context-length", "16", "--d-model", "16", "--layers", "1", "--threads", "1", "--no-sample");
+        assertEquals(0, r.status(), r.err());
+        byte[] weights = Files.readAllBytes(out.resolve("model.safetensors"));
+        Path tiny = dir.resolve("tiny.txt");
+        Files.writeString(tiny, "one line\n");
+        CliTest.run("train", "--data", tiny.toString(), "--out", out.toString(), "--force").isOneLineError("too few for a training and a validation window");
+        for (String f : java.util.List.of("config.json", "model.safetensors", "tokenizer.json", "optimizer.safetensors", "trainer_state.json")) {
+            assertTrue(Files.exists(out.resolve(f)), f + " survives the failed --force run");
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(weights, Files.readAllBytes(out.resolve("model.safetensors")));
+    }
 }

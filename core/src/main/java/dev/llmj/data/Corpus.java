@@ -69,7 +69,11 @@ public final class Corpus {
         return decodeUtf8(bytes, file.toString());
     }
 
-    /** Strict UTF-8: an error naming {@code what} and the byte offset of the first invalid sequence. */
+    /**
+     * Strict UTF-8: an error naming {@code what} and the byte offset of the first invalid sequence.
+     * A leading byte-order mark (Windows editors write one) is dropped: it is not text, and kept it
+     * would become a token of its own and stick to the first line.
+     */
     public static String decodeUtf8(byte[] bytes, String what) {
         CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
@@ -84,6 +88,7 @@ public final class Corpus {
         }
         dec.flush(out); // UTF-8 keeps no state past the end of input, so this cannot fail
         out.flip();
+        if (out.hasRemaining() && out.get(0) == '\uFEFF') out.position(1);
         return out.toString();
     }
 }

@@ -72,8 +72,10 @@ public final class EncoderFolder {
             throw new LlmjException("cannot read " + cf + ": " + AtomicFiles.describe(e));
         }
         if (!"bert".equals(json.get("model_type"))) {
-            throw new LlmjException(dir + " holds a decoder (model_type " + json.get("model_type")
-                    + "), not an encoder: fill-mask and embed take a bert folder (llmj train --objective mlm); use generate for this one");
+            boolean seq2seq = dev.llmj.model.Seq2SeqConfig.MODEL_TYPE.equals(json.get("model_type"));
+            throw new LlmjException(dir + " holds " + (seq2seq ? "an encoder–decoder" : "a decoder") + " (model_type " + json.get("model_type")
+                    + "), not an encoder: fill-mask and embed take a bert folder (llmj train --objective mlm); use llmj "
+                    + (seq2seq ? "translate" : "generate") + " for this one");
         }
         EncoderConfig config = EncoderConfig.fromJson(json, cf.toString()).validate();
         Tokenizer tok = TokenizerJson.read(dir.resolve(ModelFolder.TOKENIZER));

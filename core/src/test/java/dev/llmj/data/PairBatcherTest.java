@@ -33,6 +33,14 @@ class PairBatcherTest {
     }
 
     @Test
+    void aByteOrderMarkIsNotPartOfTheFirstSource() throws Exception {
+        Pairs p = Pairs.read(file("\uFEFF12\ttwelve\r\n40\tforty\r\n"), TOK);
+        assertEquals("12", p.get(0).source());
+        assertArrayEquals(TOK.encode("12"), p.get(0).sourceIds());
+        assertEquals("forty", p.get(1).target());
+    }
+
+    @Test
     void readsTabSeparatedLinesSkippingBlankOnesAndHashIsOrdinary() throws Exception {
         Pairs p = Pairs.read(file("12\ttwelve\r\n\n#3\t# three\n  \n40\tforty\n"), TOK);
         assertEquals(3, p.size());

@@ -189,6 +189,12 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
         return loss(batch.labels());
     }
 
+    /** B·T: a window has no padding. */
+    @Override
+    public long tokens(Batcher.Batch batch) {
+        return (long) batch.batchSize() * batch.contextLength();
+    }
+
     /** Accumulates every parameter's gradient of the last {@link #loss}. */
     @Override
     public void backward() {

@@ -174,6 +174,14 @@ public final class EncoderLM implements Trainable<MlmBatcher.MlmBatch> {
         return loss(b.labels());
     }
 
+    /** The sentences' real tokens, markers included, padding not. */
+    @Override
+    public long tokens(MlmBatcher.MlmBatch b) {
+        long n = 0;
+        for (boolean v : b.valid()) if (v) n++;
+        return n;
+    }
+
     /** Accumulates every parameter's gradient of the last {@link #loss}. */
     @Override
     public void backward() {

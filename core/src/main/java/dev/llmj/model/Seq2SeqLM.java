@@ -191,6 +191,15 @@ public final class Seq2SeqLM implements Trainable<PairBatcher.PairBatch> {
         return loss(b.labels());
     }
 
+    /** The real source tokens plus the real target inputs, padding not counted. */
+    @Override
+    public long tokens(PairBatcher.PairBatch b) {
+        long n = 0;
+        for (boolean v : b.srcValid()) if (v) n++;
+        for (boolean v : b.tgtValid()) if (v) n++;
+        return n;
+    }
+
     /** The mean cross-entropy of the last forward's logits against {@code labels} [B·Tt] (IGNORE at padding); prepares backward. */
     public float loss(int[] labels) {
         return CrossEntropy.forwardBackward(logits, labels, batch * tgtTime, config.vocabSize(), dlogits, rowLoss);

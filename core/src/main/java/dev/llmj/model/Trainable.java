@@ -9,7 +9,7 @@ import java.util.List;
  * What the training loop trains: a forward pass with its loss on one batch, the backward pass, and
  * the parameters AdamW updates. {@code B} is the kind of batch the model learns from (a
  * {@link dev.llmj.data.Batcher.Batch} of next-token windows for a decoder). Writing the model
- * folder is not here but a {@link Trainer.Saver}, because the folder layout ({@code dev.llmj.io})
+ * folder is not here but a {@link dev.llmj.train.Trainer.Saver}, because the folder layout ({@code dev.llmj.io})
  * depends on the models.
  */
 public interface Trainable<B> {
@@ -18,6 +18,9 @@ public interface Trainable<B> {
 
     /** Forward on {@code batch} (dropout on when {@code training}) and the mean loss over its labelled positions; prepares {@link #backward}. */
     float forwardLoss(B batch, boolean training);
+
+    /** The real tokens {@code batch} feeds the model (padding not counted): what tokens/s counts. */
+    long tokens(B batch);
 
     /** Accumulates every parameter's gradient of the last {@link #forwardLoss}. */
     void backward();

@@ -19,6 +19,7 @@ public final class TrainStep<B> {
     private final int gradAccum;
     private final float gradClip;
     private float loss, gradNorm;
+    private long tokens;
 
     /** {@code params} are the ones {@code adam} updates (the model's, in {@link Trainable#params()} order). */
     public TrainStep(Trainable<B> model, List<Param> params, AdamW adam, int gradAccum, float gradClip) {
@@ -48,7 +49,9 @@ public final class TrainStep<B> {
         loss = 0f;
         gradNorm = Float.NaN;
         for (int micro = 0; micro < gradAccum; micro++) {
-            float l = model.forwardLoss(batches.get(), true);
+            B batch = batches.get();
+            tokens += model.tokens(batch);
+            float l = model.forwardLoss(batch, true);
             if (!Float.isFinite(l)) {
                 loss = l;
                 return false;
@@ -61,6 +64,11 @@ public final class TrainStep<B> {
         if (!Float.isFinite(gradNorm)) return false;
         adam.step(lr);
         return true;
+    }
+
+    /** Real tokens read by every step so far (the numerator of tokens/s). */
+    public long tokens() {
+        return tokens;
     }
 
     /** The last step's mean loss over its micro-batches (or the loss that was not finite). */

@@ -112,11 +112,11 @@ public final class Trainer<B> {
 
     /** Trains until {@code cfg.steps()} steps are done; returns the last evaluation. */
     public Map<String, Object> run(Listener listener) {
-        int B = cfg.batchSize(), T = cfg.contextLength();
         LrSchedule schedule = cfg.schedule();
         Map<String, Object> last = null;
         long start = System.nanoTime();
         int firstStep = step;
+        long firstTokens = trainStep.tokens();
         while (step < cfg.steps()) {
             float lr = schedule.at(step);
             if (!trainStep.run(nextBatch, lr)) {
@@ -130,8 +130,7 @@ public final class Trainer<B> {
             float loss = trainStep.loss();
             step++;
             double secs = (System.nanoTime() - start) / 1e9;
-            // B·T positions per micro-batch, padding included for a batch of padded rows
-            double tps = (double) (step - firstStep) * B * T * cfg.gradAccum() / Math.max(secs, 1e-9);
+            double tps = (trainStep.tokens() - firstTokens) / Math.max(secs, 1e-9); // real tokens: padding is not counted
             listener.step(step, cfg.steps(), loss, tps, (cfg.steps() - step) * secs / (step - firstStep));
             boolean end = step == cfg.steps();
             if (step % cfg.evalInterval() == 0 || end) {

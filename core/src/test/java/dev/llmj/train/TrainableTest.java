@@ -89,6 +89,11 @@ class TrainableTest {
         }
 
         @Override
+        public long tokens(Points batch) {
+            return batch.n();
+        }
+
+        @Override
         public float forwardLoss(Points batch, boolean training) {
             int n = batch.n();
             if (residual.length != n) {
@@ -194,6 +199,16 @@ class TrainableTest {
 
         for (int i = 0; i < a.params().size(); i++) assertArrayEquals(a.params().get(i).value, c.params().get(i).value, a.params().get(i).name);
         assertEquals(losses(straight), losses(interrupted), "the same evaluations, step for step");
+    }
+
+    @Test
+    void aStepCountsTheTokensItsModelSaysItRead() { // tokens/s counts real tokens: a padded batch's padding is not work done
+        Regression m = new Regression();
+        TrainConfig cfg = config(3);
+        TrainStep<Points> step = TrainStep.of(m, cfg);
+        Stream points = new Stream(7, 1);
+        for (int i = 0; i < 3; i++) assertTrue(step.run(points::next, 1e-2f));
+        assertEquals(3L * cfg.gradAccum() * 7, step.tokens(), "3 steps of gradAccum micro-batches of 7 points");
     }
 
     /** Each log line's step, train and validation loss. */

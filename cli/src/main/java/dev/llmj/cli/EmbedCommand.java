@@ -64,6 +64,7 @@ final class EmbedCommand implements Callable<Integer> {
         Tokenizer tok = loaded.tokenizer();
         PrintWriter o = spec.commandLine().getOut();
         if (input.pair != null) {
+            if (input.pair.size() != 2) throw new LlmjException("--similarity takes exactly two texts, once");
             float[] a = m.embed(FillMaskCommand.sentence(tok, input.pair.get(0), m.config.contextLength()), pool);
             float[] b = m.embed(FillMaskCommand.sentence(tok, input.pair.get(1), m.config.contextLength()), pool);
             double cos = EncoderLM.cosine(a, b);

@@ -56,6 +56,10 @@ final class TranslateCommand implements Callable<Integer> {
         Seq2SeqLM m = loaded.model();
         Tokenizer tok = loaded.tokenizer();
         int max = maxTokens != null ? maxTokens : m.config.contextLength();
+        if (beam < 1 || beam > m.config.vocabSize()) { // each beam holds a KV cache row: wider than the vocabulary only wastes memory
+            throw new LlmjException("--beam must be between 1 and the vocabulary size " + m.config.vocabSize() + ", not " + beam);
+        }
+        if (mistakes < 0) throw new LlmjException("--mistakes must not be negative, not " + mistakes);
         PrintWriter o = spec.commandLine().getOut();
         if (data != null) {
             double acc = evaluate(m, tok, Pairs.read(data, tok), beam, alpha, max, json ? 0 : mistakes, json ? null : o);

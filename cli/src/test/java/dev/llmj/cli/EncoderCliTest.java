@@ -96,6 +96,7 @@ class EncoderCliTest {
     @Test
     void badInputIsOneLineAndStatusTwo() {
         CliTest.run("fill-mask", "--model", model.toString(), "--text", "猫 在 垫子 上").isOneLineError("the text has no <mask>");
+        CliTest.run("embed", "--model", model.toString(), "--similarity", "猫", "狗", "--similarity", "上", "在").isOneLineError("--similarity takes exactly two texts");
         CliTest.run("fill-mask", "--model", model.toString(), "--text", "猫 在 <mask> 上 狗 在 门").isOneLineError("longer than the model's context of 8");
         CliTest.run("fill-mask", "--model", model.toString(), "--text", "猫 在 <mask> 汽车").isOneLineError("汽车");
         CliTest.run("fill-mask", "--model", decoder.toString(), "--text", "猫 <mask>").isOneLineError("not an encoder");

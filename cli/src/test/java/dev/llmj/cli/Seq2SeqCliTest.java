@@ -78,6 +78,7 @@ class Seq2SeqCliTest {
         CliTest.run("translate", "--model", model.toString(), "--text", "abcabcabcabc").isOneLineError("longer than the model's context length 8");
         CliTest.run("translate", "--model", model.toString(), "--text", "abz").isOneLineError("'z' (U+007A) is not in the model's vocabulary");
         CliTest.run("translate", "--model", model.toString()).isOneLineError("give either --text SRC or --data FILE");
+        CliTest.run("translate", "--model", model.toString(), "--text", "abc", "--beam", "100000").isOneLineError("--beam must be between 1 and the vocabulary size");
         CliTest.run("generate", "--model", model.toString(), "--prompt", "abc").isOneLineError("is an encoder–decoder (llmj-seq2seq)");
         CliTest.run("train", "--objective", "seq2seq", "--data", pairs.toString(), "--tokenizer", "bpe", "--out", dir.resolve("z").toString())
                 .isOneLineError("do not apply to --objective seq2seq");

@@ -38,8 +38,8 @@ public final class Seq2SeqFolder {
         Path config = dir.resolve(ModelFolder.CONFIG);
         if (!Files.isRegularFile(config)) return false;
         try {
-            return Files.readString(config).contains("\"" + Seq2SeqConfig.MODEL_TYPE + "\"");
-        } catch (java.io.IOException e) {
+            return Json.parse(Files.readString(config), config.toString()) instanceof Map<?, ?> m && Seq2SeqConfig.MODEL_TYPE.equals(m.get("model_type"));
+        } catch (java.io.IOException | LlmjException e) {
             return false;
         }
     }

@@ -92,7 +92,7 @@ final class MlmTraining {
         }
         Sentences[] split = Sentences.read(corpus, tok).split(cfg.valFraction());
         if (split[1].size() == 0) {
-            throw new LlmjException(Main.shown(corpus) + " has " + (split[0].size()) + " lines: too few to keep a validation part; use more lines or a larger --val-fraction");
+            throw new LlmjException(Main.shown(corpus) + " has " + split[0].size() + (split[0].size() == 1 ? " line" : " lines") + ": too few to keep a validation part; use more lines or a larger --val-fraction");
         }
         Sentences train = split[0], val = split[1];
         int context = cfg.contextLength();

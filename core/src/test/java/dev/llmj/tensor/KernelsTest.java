@@ -96,6 +96,18 @@ class KernelsTest {
     }
 
     @Test
+    void decodingsMatrixVectorKernelIsOneDotPerOutputWhateverTheGrouping() {
+        for (int[] s : new int[][] {{1, 768, 2051}, {3, 40, 7}, {8, 33, 17}}) { // outputs in groups of 4 and leftovers
+            int rows = s[0], in = s[1], out = s[2];
+            float[] x = random(rows * in, 31), w = random(out * in, 32), b = random(out, 33), y = new float[rows * out];
+            Kernels.matmulRows(y, x, w, b, rows, in, out);
+            for (int r = 0; r < rows; r++) {
+                for (int o = 0; o < out; o++) assertEquals(Kernels.dot(x, r * in, w, o * in, in) + b[o], y[r * out + o], "at " + r + "," + o);
+            }
+        }
+    }
+
+    @Test
     void theResultDoesNotDependOnTheThreadCount() {
         int rows = 37, in = 200, out = 515;
         float[] x = random(rows * in, 4), w = random(out * in, 5), one = new float[rows * out], two = new float[rows * out];

@@ -129,13 +129,15 @@ final class MlmTraining {
         return p;
     }
 
-    /** A tokenizer with {@link #SPECIALS} for the corpus: --tokenizer, else word (the bundled corpus is words between spaces) or char. */
+    /** A tokenizer with {@link #SPECIALS} (byte-level BPE: without <unk>) for the corpus: --tokenizer, else word (the bundled corpus is words between spaces) or char. */
     private Tokenizer tokenizer(String text, boolean bundled) {
         String kind = c.tokenizer != null ? c.tokenizer : bundled ? "word" : "char";
         return switch (kind) {
             case "char" -> CharTokenizer.build(text, SPECIALS);
             case "word" -> WordTokenizer.build(text, SPECIALS, c.vocabSize != null ? c.vocabSize : 0);
-            case "bpe" -> BpeTrainer.train(text, c.vocabSize != null ? c.vocabSize : 2048, SPECIALS, null);
+            // byte-level BPE has a token for every byte, so nothing is unknown: all the specials but <unk>
+            case "bpe" -> BpeTrainer.train(text, c.vocabSize != null ? c.vocabSize : 2048,
+                    SPECIALS.stream().filter(r -> r != SpecialTokens.Role.UNK).toList(), null);
             default -> {
                 Path f = Path.of(kind);
                 if (!Files.exists(f)) throw new LlmjException("--tokenizer '" + kind + "' is neither char, word, bpe nor an existing file");

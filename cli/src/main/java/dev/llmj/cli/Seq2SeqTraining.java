@@ -31,7 +31,8 @@ import java.util.Map;
  * tab-separated file of (source, target) pairs, with a character tokenizer over both sides
  * (&lt;pad&gt;, &lt;bos&gt;, &lt;eos&gt;, &lt;unk&gt; after the characters); at the end, greedy decoding of the
  * held-out pairs and their exact-match accuracy. Without --data it learns the bundled task:
- * numbers spelled out in words (data/number-words-*.tsv).
+ * numbers spelled out in words (data/number-words-*.tsv). {@code --resume DIR} continues exactly,
+ * on the same pairs files (checked by their digests) with the checkpoint's own tokenizer.
  */
 final class Seq2SeqTraining {
     /** The numbers preset: small enough for a few minutes on two shared cores. Pre-norm, as the PyTorch yardstick (tools/number_words_reference.py). */
@@ -47,36 +48,60 @@ final class Seq2SeqTraining {
     int run() {
         PrintWriter o = c.spec.commandLine().getOut();
         c.threads.apply();
-        if (c.resume != null) throw new LlmjException("--resume is not available for --objective seq2seq yet; start a fresh run with --force");
         rejectOtherOptions();
-        String name = c.preset.equals("tiny") ? "numbers" : c.preset; // "tiny" is train's default: seq2seq's is numbers
-        TrainCommand.Preset p = PRESETS.get(name);
-        if (p == null) throw new LlmjException("unknown --preset '" + c.preset + "' for --objective seq2seq: use numbers");
-        Path trainFile = c.data != null ? c.data : bundled(DemoCorpora.NUMBERS_TRAIN);
-        Path valFile = c.valData != null ? c.valData : c.data == null ? bundled(DemoCorpora.NUMBERS_TEST) : null;
-        Path dir = c.out != null ? c.out : Path.of("out", name);
-        if (ModelFolder.holdsModel(dir) && !c.force) {
-            throw new LlmjException(dir + " already holds a model; use --force to overwrite it, or another --out");
+        Path dir, trainFile, valFile;
+        Seq2SeqLM model;
+        Tokenizer tok;
+        TrainConfig cfg;
+        if (c.resume != null) {
+            dir = c.resume;
+            c.rejectOnResume();
+            Trainer.recover(dir);
+            Seq2SeqFolder.Loaded loaded = Seq2SeqFolder.load(dir);
+            model = loaded.model();
+            tok = loaded.tokenizer(); // the run's own vocabulary, not one rebuilt from the pairs
+            // the same pairs as before (--data / --val-data may name copies of them elsewhere), byte for byte
+            Path saved = Trainer.savedCorpus(dir);
+            trainFile = c.data != null ? c.data : saved != null ? saved : bundled(DemoCorpora.NUMBERS_TRAIN);
+            valFile = c.valData != null ? c.valData : Trainer.savedHeldOut(dir);
+            Trainer.checkSavedData(dir, trainFile, valFile);
+            cfg = c.resumedConfig(dir);
+        } else {
+            String name = c.preset.equals("tiny") ? "numbers" : c.preset; // "tiny" is train's default: seq2seq's is numbers
+            TrainCommand.Preset p = PRESETS.get(name);
+            if (p == null) throw new LlmjException("unknown --preset '" + c.preset + "' for --objective seq2seq: use numbers");
+            trainFile = c.data != null ? c.data : bundled(DemoCorpora.NUMBERS_TRAIN);
+            valFile = c.valData != null ? c.valData : c.data == null ? bundled(DemoCorpora.NUMBERS_TEST) : null;
+            dir = c.out != null ? c.out : Path.of("out", name);
+            if (ModelFolder.holdsModel(dir) && !c.force) {
+                throw new LlmjException(dir + " already holds a model; use --resume " + dir + " to continue it, --force to overwrite it, or another --out");
+            }
+            cfg = c.trainConfig(p);
+            // one character vocabulary over both sides of the training pairs; characters seen only later become <unk>
+            String text = Corpus.readUtf8(trainFile).replace("\t", "").replace("\r", "").replace("\n", "");
+            if (text.isBlank()) throw new LlmjException(trainFile + " holds no pairs: give it lines of source<TAB>target");
+            tok = CharTokenizer.build(text, List.of(SpecialTokens.Role.PAD, SpecialTokens.Role.BOS, SpecialTokens.Role.EOS, SpecialTokens.Role.UNK));
+            Seq2SeqConfig mc = new Seq2SeqConfig(tok.vocabSize(), cfg.contextLength(), TrainCommand.or(c.dModel, p.dModel()),
+                    TrainCommand.or(c.layers, p.layers()), TrainCommand.or(c.layers, p.layers()), TrainCommand.or(c.heads, p.heads()),
+                    TrainCommand.or(c.hiddenDim, 4 * TrainCommand.or(c.dModel, p.dModel())), activation(), TrainCommand.or(c.normFirst, true),
+                    TrainCommand.or(c.dropout, p.dropout()), 1e-5f, position()).validate();
+            model = new Seq2SeqLM(mc, c.seed);
         }
-        TrainConfig cfg = c.trainConfig(p);
-
-        // one character vocabulary over both sides of the training pairs; characters seen only later become <unk>
-        String text = Corpus.readUtf8(trainFile).replace("\t", "").replace("\r", "").replace("\n", "");
-        if (text.isBlank()) throw new LlmjException(trainFile + " holds no pairs: give it lines of source<TAB>target");
-        Tokenizer tok = CharTokenizer.build(text, List.of(SpecialTokens.Role.PAD, SpecialTokens.Role.BOS, SpecialTokens.Role.EOS, SpecialTokens.Role.UNK));
         Pairs all = Pairs.read(trainFile, tok);
         Pairs[] split = valFile != null ? new Pairs[] {all, Pairs.read(valFile, tok)} : all.split(cfg.valFraction());
         Pairs train = split[0], val = split[1];
         new PairBatcher(train, 1, cfg.contextLength(), 0); // a pair too long for the context is an error now, naming its line
         new PairBatcher(val, 1, cfg.contextLength(), 0);
 
-        Seq2SeqConfig mc = new Seq2SeqConfig(tok.vocabSize(), cfg.contextLength(), TrainCommand.or(c.dModel, p.dModel()), TrainCommand.or(c.layers, p.layers()),
-                TrainCommand.or(c.layers, p.layers()), TrainCommand.or(c.heads, p.heads()), TrainCommand.or(c.hiddenDim, 4 * TrainCommand.or(c.dModel, p.dModel())),
-                activation(), TrainCommand.or(c.normFirst, true), TrainCommand.or(c.dropout, p.dropout()), 1e-5f, position()).validate();
-        Seq2SeqLM model = new Seq2SeqLM(mc, c.seed);
         TrainingData<PairBatcher.PairBatch> data = (validation, batchSize, seed) -> new PairBatcher(validation ? val : train, batchSize, cfg.contextLength(), seed);
-        if (c.force) TrainCommand.clearOut(dir);
-        Trainer<PairBatcher.PairBatch> trainer = new Trainer<>(model, (d, md) -> Seq2SeqFolder.save(model, tok, d, md), cfg, data, dir).corpus(trainFile);
+        Seq2SeqLM m = model;
+        Tokenizer t = tok;
+        Trainer<PairBatcher.PairBatch> trainer = new Trainer<>(model, (d, md) -> Seq2SeqFolder.save(m, t, d, md), cfg, data, dir).corpus(trainFile, valFile);
+        if (c.resume != null) trainer.restore();
+        else if (c.force) TrainCommand.clearOut(dir); // only once the input has passed every check: a run that fails on it leaves the old model
+        if (trainer.step() >= cfg.steps()) throw new LlmjException(dir + " has already trained " + trainer.step() + " steps; raise --steps to go on");
+
+        Seq2SeqConfig mc = model.config;
 
         String shape = String.format("encoder–decoder, %d+%d layers (%s, %s), %d heads, d=%d, context %d, vocabulary %d (char) — %,d parameters",
                 mc.encoderLayers(), mc.decoderLayers(), mc.normFirst() ? "pre-norm" : "post-norm", mc.activation().name().toLowerCase(Locale.ROOT),
@@ -84,8 +109,8 @@ final class Seq2SeqTraining {
         o.println("model: " + shape);
         o.printf("data: %s, %,d pairs for training, %,d held out%s%n", Main.shown(trainFile), train.size(), val.size(),
                 valFile != null ? " (" + Main.shown(valFile) + ")" : "");
-        o.printf("training: %d steps of %d pairs, lr %.1e → %.1e, %d thread%s, into %s%n", cfg.steps(), cfg.batchSize(), cfg.lr(), cfg.minLr(),
-                Parallel.threads(), Parallel.threads() == 1 ? "" : "s", Main.shown(dir));
+        o.printf("training: %s%d steps of %d pairs, lr %.1e → %.1e, %d thread%s, into %s%n", c.resume != null ? "steps " + (trainer.step() + 1) + "–" : "",
+                cfg.steps(), cfg.batchSize(), cfg.lr(), cfg.minLr(), Parallel.threads(), Parallel.threads() == 1 ? "" : "s", Main.shown(dir));
         o.flush();
         c.run(trainer, dir, shape);
         TranslateCommand.evaluate(model, tok, val, 1, 0, cfg.contextLength(), 3, o);

@@ -315,7 +315,7 @@ final class TrainCommand implements Callable<Integer> {
     /** A resumed run continues exactly, so it takes its settings from the checkpoint; only --steps may change. */
     void rejectOnResume() {
         Object[] fixed = {family, tokenizer, vocabSize, batchSize, contextLength, dModel, layers, heads, kvHeads, hiddenDim, position, norm,
-                activation, bias, tiedHead, dropout, lr, minLr, warmup, decaySteps, weightDecay, beta1, beta2, gradClip, gradAccum,
+                activation, bias, tiedHead, normFirst, dropout, lr, minLr, warmup, decaySteps, weightDecay, beta1, beta2, gradClip, gradAccum,
                 evalInterval, evalBatches, checkpointInterval, out};
         for (Object o : fixed) {
             if (o != null) {

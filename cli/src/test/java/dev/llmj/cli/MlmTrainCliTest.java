@@ -74,6 +74,21 @@ class MlmTrainCliTest {
     }
 
     @Test
+    void aBpeTokenizerGetsTheSpecialsMaskingNeedsButNoUnk() throws Exception {
+        Path c = dir.resolve("lines.txt"), out = dir.resolve("bpe");
+        Files.writeString(c, Files.readString(CliTestData.shakespeare()).substring(0, 20_000));
+        CliTest.Result r = CliTest.run(args(new String[] {"train", "--objective", "mlm", "--tokenizer", "bpe", "--vocab-size", "300", "--data",
+                c.toString(), "--out", out.toString(), "--steps", "2", "--eval-interval", "2"}, SMALL));
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("vocabulary 300 (bpe)") && r.out().contains("fill-mask on validation lines"), r.out());
+        SpecialTokens s = TokenizerJson.read(out.resolve("tokenizer.json")).specials();
+        for (SpecialTokens.Role role : List.of(SpecialTokens.Role.PAD, SpecialTokens.Role.MASK, SpecialTokens.Role.BOS, SpecialTokens.Role.EOS)) {
+            assertTrue(s.has(role), role + " in " + s.entries());
+        }
+        assertTrue(!s.has(SpecialTokens.Role.UNK), "every byte is a token, so no <unk>: " + s.entries());
+    }
+
+    @Test
     void badInputIsOneLineAndStatusTwo() throws Exception {
         Path tok = dir.resolve("nomask.json"), out = dir.resolve("x");
         TokenizerJson.write(CharTokenizer.build("abc def\n", List.of(SpecialTokens.Role.PAD)), tok);

@@ -2,6 +2,7 @@ package dev.llmj.cli;
 
 import dev.llmj.io.Json;
 import dev.llmj.io.ModelFolder;
+import dev.llmj.io.Safetensors;
 import dev.llmj.model.DecoderLM;
 import dev.llmj.model.ModelConfig;
 import dev.llmj.tokenizer.CharTokenizer;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -86,6 +88,79 @@ class Seq2SeqCliTest {
                 .isOneLineError("do not apply to --objective seq2seq");
         CliTest.run("train", "--data", pairs.toString(), "--norm-first", "--out", dir.resolve("z").toString()).isOneLineError("are for --objective seq2seq");
         CliTest.run("fill-mask", "--model", model.toString(), "--text", "<mask>").isOneLineError("use llmj translate for this one");
+    }
+
+    static final String[] SMALL = {"--d-model", "16", "--layers", "1", "--heads", "2", "--context-length", "8", "--batch-size", "4",
+            "--dropout", "0.1", "--warmup", "2", "--decay-steps", "24", "--eval-interval", "6", "--checkpoint-interval", "6", "--eval-batches", "2",
+            "--threads", "1"};
+
+    @Test
+    void aRunResumedHalfwayEndsWithTheSameWeightsLogAndExactMatch() throws Exception {
+        List<String> lines = Files.readAllLines(pairs);
+        Path train = Files.write(dir.resolve("train.tsv"), lines.subList(0, 12)), held = Files.write(dir.resolve("held.tsv"), lines.subList(12, 16));
+        Path whole = dir.resolve("whole"), halves = dir.resolve("halves");
+        CliTest.Result full = CliTest.run(MlmTrainCliTest.args(new String[] {"train", "--objective", "seq2seq", "--data", train.toString(),
+                "--val-data", held.toString(), "--out", whole.toString(), "--steps", "24"}, SMALL));
+        assertEquals(0, full.status(), full.err());
+        CliTest.Result first = CliTest.run(MlmTrainCliTest.args(new String[] {"train", "--objective", "seq2seq", "--data", train.toString(),
+                "--val-data", held.toString(), "--out", halves.toString(), "--steps", "12"}, SMALL));
+        assertEquals(0, first.status(), first.err());
+        // no --data, no --val-data: the checkpoint names both files
+        CliTest.Result second = CliTest.run("train", "--objective", "seq2seq", "--resume", halves.toString(), "--steps", "24", "--threads", "1");
+        assertEquals(0, second.status(), second.err());
+        assertTrue(second.out().contains("steps 13–24") && second.out().contains("data: " + train) && second.out().contains("4 held out (" + held),
+                second.out());
+
+        Map<String, Safetensors.Tensor> a = Safetensors.read(whole.resolve("model.safetensors")), b = Safetensors.read(halves.resolve("model.safetensors"));
+        assertEquals(a.keySet(), b.keySet());
+        for (String name : a.keySet()) assertArrayEquals(a.get(name).data(), b.get(name).data(), name); // bit for bit
+        assertEquals(logWithoutTimes(whole), logWithoutTimes(halves));
+        assertEquals(4, logWithoutTimes(halves).size());
+        assertEquals(report(full), report(second), "the same held-out translations and exact match");
+        assertTrue(report(second).stream().anyMatch(l -> l.startsWith("exact match (greedy): ") && l.contains("/4 = ")), second.out());
+    }
+
+    @Test
+    void aResumeOnOtherDataOrSettingsIsOneLineError() throws Exception {
+        Path copy = Files.copy(pairs, dir.resolve("copy.tsv")), out = dir.resolve("split");
+        CliTest.Result r = CliTest.run(MlmTrainCliTest.args(new String[] {"train", "--objective", "seq2seq", "--data", copy.toString(),
+                "--out", out.toString(), "--steps", "2"}, SMALL));
+        assertEquals(0, r.status(), r.err());
+        CliTest.run("train", "--objective", "seq2seq", "--data", copy.toString(), "--out", out.toString()).isOneLineError("use --resume " + out);
+        CliTest.run("train", "--objective", "seq2seq", "--resume", out.toString(), "--steps", "4", "--d-model", "32").isOneLineError("only --steps");
+        CliTest.run("train", "--objective", "seq2seq", "--resume", out.toString(), "--steps", "4", "--no-norm-first").isOneLineError("only --steps");
+        CliTest.run("train", "--objective", "seq2seq", "--resume", out.toString(), "--steps", "4", "--val-data", pairs.toString())
+                .isOneLineError("kept the last part of its corpus for validation");
+        CliTest.run("train", "--objective", "seq2seq", "--resume", out.toString(), "--steps", "2").isOneLineError("has already trained 2 steps");
+
+        Files.writeString(copy, "abc\tcba\n", java.nio.file.StandardOpenOption.APPEND);
+        CliTest.run("train", "--objective", "seq2seq", "--resume", out.toString(), "--steps", "4").isOneLineError(copy + " has changed since");
+        Files.delete(copy);
+        CliTest.run("train", "--objective", "seq2seq", "--resume", out.toString(), "--steps", "4").isOneLineError(copy + ", which the checkpoint");
+        // a copy elsewhere, given by --data, is the same data: the split run goes on
+        CliTest.Result more = CliTest.run("train", "--objective", "seq2seq", "--resume", out.toString(), "--steps", "4", "--data", pairs.toString());
+        assertEquals(0, more.status(), more.err());
+        assertTrue(more.out().contains("steps 3–4") && more.out().contains("exact match (greedy): "), more.out());
+    }
+
+    /** The train-log records without their wall-clock fields. */
+    private static List<Map<String, Object>> logWithoutTimes(Path run) throws Exception {
+        List<Map<String, Object>> out = new java.util.ArrayList<>();
+        for (String line : Files.readAllLines(run.resolve("train-log.jsonl"))) {
+            Map<String, Object> rec = new java.util.LinkedHashMap<>(Json.obj(Json.parse(line, "log"), "log"));
+            rec.remove("elapsed_s");
+            rec.remove("tokens_per_sec");
+            out.add(rec);
+        }
+        return out;
+    }
+
+    /** The end-of-run report: the held-out examples and the exact match, without its time. */
+    private static List<String> report(CliTest.Result r) {
+        List<String> lines = r.out().lines().toList();
+        int from = 0;
+        while (from < lines.size() && !lines.get(from).startsWith("wrote ")) from++;
+        return lines.subList(from + 1, lines.size()).stream().map(l -> l.replaceAll(" \\([0-9.]+ s\\)$", "")).toList();
     }
 
     @Test

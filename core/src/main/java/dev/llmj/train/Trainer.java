@@ -71,6 +71,8 @@ public final class Trainer<B> {
     private final Supplier<B> nextBatch;   // batches::next, made once
     private final TrainStep<B> trainStep;  // zero grads, forward with loss, backward, clip, AdamW
     private Path corpus;         // recorded in checkpoints, so --resume finds the same data
+    private Path heldOut;        // a separate validation file, recorded the same way (null: none)
+    private String corpusSha256, heldOutSha256; // with corpus(corpus, heldOut): what a resumed run checks its files against
     private int step;            // steps completed
     private double elapsed;      // seconds of training before this process, from the checkpoint
 
@@ -107,6 +109,22 @@ public final class Trainer<B> {
     /** Names the corpus in the checkpoints (absolute), so a resumed run can read the same data. */
     public Trainer<B> corpus(Path corpus) {
         this.corpus = corpus.toAbsolutePath().normalize();
+        return this;
+    }
+
+    /**
+     * Names the corpus and a separate held-out file ({@code null}: none) in the checkpoints, each
+     * with the SHA-256 of its bytes, so a resumed run reads the same files and
+     * {@link #checkSavedData} can tell one that changed. Each file is read once, whole: for data
+     * small enough to be read whole anyway (seq2seq pairs).
+     */
+    public Trainer<B> corpus(Path corpus, Path heldOut) {
+        corpus(corpus);
+        corpusSha256 = sha256(corpus);
+        if (heldOut != null) {
+            this.heldOut = heldOut.toAbsolutePath().normalize();
+            heldOutSha256 = sha256(heldOut);
+        }
         return this;
     }
 
@@ -238,6 +256,11 @@ public final class Trainer<B> {
         state.put("dropout_rng_state", model.rng().state());
         state.put("elapsed_s", elapsedSeconds);
         if (corpus != null) state.put("corpus", corpus.toString());
+        if (corpusSha256 != null) state.put("corpus_sha256", corpusSha256);
+        if (heldOut != null) {
+            state.put("held_out", heldOut.toString());
+            state.put("held_out_sha256", heldOutSha256);
+        }
         state.put("train", cfg.toJson());
         AtomicFiles.writeString(stage.resolve(STATE), Json.pretty(state));
         commit(dir);
@@ -355,6 +378,53 @@ public final class Trainer<B> {
     public static Path savedCorpus(Path dir) {
         Object c = readState(dir).get("corpus");
         return c instanceof String s ? Path.of(s) : null;
+    }
+
+    /** The held-out file a checkpoint was validated on, or null if it kept part of its corpus instead (or does not say). */
+    public static Path savedHeldOut(Path dir) {
+        Object h = readState(dir).get("held_out");
+        return h instanceof String s ? Path.of(s) : null;
+    }
+
+    /**
+     * Refuses to resume the checkpoint in {@code dir} on other data than it recorded with
+     * {@link #corpus(Path, Path)}: a file gone, a file whose bytes changed, or a held-out file
+     * where the run split its corpus. A checkpoint that recorded no digests cannot be checked,
+     * so it is refused too.
+     */
+    public static void checkSavedData(Path dir, Path corpus, Path heldOut) {
+        Map<String, Object> state = readState(dir);
+        if (!(state.get("corpus_sha256") instanceof String corpusSha)) {
+            throw new LlmjException(dir + "'s " + STATE + " does not record the data it was trained on (an older llmj wrote it), so it cannot be resumed exactly;"
+                    + " start a fresh run with --force");
+        }
+        checkFile(dir, corpus, corpusSha);
+        Object heldOutSha = state.get("held_out_sha256");
+        if (heldOut != null && heldOutSha == null) {
+            throw new LlmjException(dir + " kept the last part of its corpus for validation, not " + heldOut + "; resume without a held-out file");
+        }
+        if (heldOut != null) checkFile(dir, heldOut, (String) heldOutSha);
+    }
+
+    private static void checkFile(Path dir, Path file, String sha) {
+        if (!Files.isRegularFile(file)) {
+            throw new LlmjException(file + ", which the checkpoint in " + dir + " was trained on, is gone; put it back, or pass a copy of it");
+        }
+        if (!sha.equals(sha256(file))) {
+            throw new LlmjException(file + " has changed since the checkpoint in " + dir + " was trained on it, so the run cannot continue exactly;"
+                    + " restore the file, or start a fresh run with --force");
+        }
+    }
+
+    /** The SHA-256 of a file's bytes, in hex. */
+    private static String sha256(Path file) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        } catch (IOException e) {
+            throw new LlmjException("cannot read " + file + ": " + AtomicFiles.describe(e));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
     }
 
     /** The training settings saved in a checkpoint's trainer_state.json. */

@@ -88,13 +88,14 @@ public final class Kernels {
 
     /**
      * Y[R, N] = (or +=, if {@code accumulate}) X[R, K] · M[K, N] (+ b[N]), M row-major, X[r, k] at
-     * {@code x[r·xRow + k·xCol]} (row-major: xRow = K, xCol = 1; read transposed: xRow = 1, xCol = R's
-     * row length, so dW = dYᵀ·X needs no transposed copy of dY): the one kernel behind all three training products. Each element is the chain of FMAs
+     * {@code x[r·xRow + k·xCol]} (row-major: xRow = K, xCol = 1; read transposed: xRow = 1, xCol = the
+     * row length of what X transposes, so dW = dYᵀ·X needs no transposed copy of dY): the one kernel
+     * behind all three training products. Each element is the chain of FMAs
      * y ← fma(x[r, k], M[k, n], y) for k = 0, 1, …, starting from b, 0 or the old y, whatever the
      * tiling and the thread count. The work is cut into tiles of rows × a panel of columns narrow
      * enough that the panel M[:, n0:n1) stays in the L2 cache while every row of the tile uses it
-     * (else each row would stream all of M from memory again); inside a tile, {@link #tile4} keeps
-     * 4 rows × 2 vectors of Y in registers for the whole sum.
+     * (else each row would stream all of M from memory again); inside a tile, {@link #block6x4} keeps
+     * 6 rows × 4 vectors of Y in registers for the whole sum.
      */
     static void gemm(float[] y, float[] x, int xRow, int xCol, float[] m, float[] b, boolean accumulate, int rows, int in, int out) {
         int depth = Math.min(in, DEPTH);
@@ -115,33 +116,30 @@ public final class Kernels {
      * [o0, o1) and k in [k0, k1), on the calling thread: {@link #gemm}'s tiles, and the blocks of a
      * product that only part of needs (attention's causal triangle). Y[r, o] is y[yOff + r·yRow + o],
      * X[r, k] is x[xOff + r·xRow + k·xCol], M[k, o] is m[mOff + k·mRow + o]. Without accumulate the
-     * chains start from b (or 0): leaving out terms that are exactly zero changes nothing.
+     * chains start from b (or 0), written into Y first: leaving out terms that are exactly zero
+     * changes nothing.
      */
     public static void gemmBlock(float[] y, int yOff, int yRow, float[] x, int xOff, int xRow, int xCol, float[] m, int mOff, int mRow,
                                  float[] b, boolean accumulate, int r0, int r1, int o0, int o1, int k0, int k1) {
         if (o0 >= o1) return;
-        if (k0 >= k1) { // nothing to add: only the start of the chains
-            if (!accumulate) for (int r = r0; r < r1; r++) rowRange(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, false, r, k0, k0, o0, o1);
-            return;
+        if (!accumulate) {
+            for (int r = r0; r < r1; r++) {
+                int yo = yOff + r * yRow;
+                if (b != null) System.arraycopy(b, o0, y, yo + o0, o1 - o0);
+                else java.util.Arrays.fill(y, yo + o0, yo + o1, 0f);
+            }
         }
         for (int kb = k0; kb < k1; kb += DEPTH) { // k in blocks, in order: each element's chain stays in k order
             int ke = Math.min(k1, kb + DEPTH);
-            boolean acc = accumulate || kb > k0;
             int r = r0;
-            for (; r + 6 <= r1; r += 6) tile6(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, acc, r, kb, ke, o0, o1);
-            for (; r + 4 <= r1; r += 4) tile4(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, acc, r, kb, ke, o0, o1);
-            for (; r < r1; r++) rowRange(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, acc, r, kb, ke, o0, o1);
+            for (; r + 6 <= r1; r += 6) tile6(y, yOff + r * yRow, yRow, x, xOff + r * xRow, xRow, xCol, m, mOff, mRow, kb, ke, o0, o1);
+            for (; r + 4 <= r1; r += 4) tile4(y, yOff + r * yRow, yRow, x, xOff + r * xRow, xRow, xCol, m, mOff, mRow, kb, ke, o0, o1);
+            for (; r < r1; r++) rowRange(y, yOff + r * yRow, x, xOff + r * xRow, xCol, m, mOff, mRow, kb, ke, o0, o1);
         }
     }
 
-    /** Row r of Y over columns [o0, o1) and k in [k0, k1), one axpy per k: the same FMA chain as {@link #tile4}, for leftovers. */
-    private static void rowRange(float[] y, int yOff, int yRow, float[] x, int xOff, int xRow, int xCol, float[] m, int mOff, int mRow,
-                                 float[] b, boolean accumulate, int r, int k0, int k1, int o0, int o1) {
-        int yo = yOff + r * yRow, xo = xOff + r * xRow;
-        if (!accumulate) {
-            if (b != null) System.arraycopy(b, o0, y, yo + o0, o1 - o0);
-            else java.util.Arrays.fill(y, yo + o0, yo + o1, 0f);
-        }
+    /** One row of Y, columns [o0, o1), adding k in [k0, k1), one axpy per k: the same FMA chains as the tiles, for leftovers. */
+    private static void rowRange(float[] y, int yo, float[] x, int xo, int xCol, float[] m, int mOff, int mRow, int k0, int k1, int o0, int o1) {
         for (int i = k0; i < k1; i++) axpy(x[xo + i * xCol], m, mOff + i * mRow + o0, y, yo + o0, o1 - o0);
     }
 
@@ -151,152 +149,123 @@ public final class Kernels {
     private static final int DEPTH = 256;
 
     /**
-     * Rows r..r+5 of Y over columns [o0, o1): the main micro-kernel. 6 rows × 4 vectors of outputs
-     * stay in 24 of the 32 vector registers for the whole sum over k: each k loads 4 vectors of M and
-     * broadcasts 6 values of X for 24 FMAs, and 24 independent chains hide the FMA latency (8, as in
-     * {@link #tile4}, only just cover it). Each element is still the same chain of FMAs in k order.
+     * Six rows of Y (the first at y[yo]) over columns [o0, o1): 6 × 4-vector blocks, then 6 × 2, then
+     * rows by axpy for what is left. Each micro-kernel is a method of its own: the JIT compiles small
+     * methods with 24 live vectors reliably, one large one not always (C1 runs out of registers, and
+     * the loop then runs unvectorised).
      */
-    private static void tile6(float[] y, int yOff, int yRow, float[] x, int xOff, int xRow, int xCol, float[] m, int mOff, int mRow,
-                              float[] b, boolean accumulate, int r, int k0, int k1, int o0, int o1) {
-        int x0 = xOff + r * xRow, x1 = x0 + xRow, x2 = x1 + xRow, x3 = x2 + xRow, x4 = x3 + xRow, x5 = x4 + xRow;
+    private static void tile6(float[] y, int yo, int yRow, float[] x, int xo, int xRow, int xCol, float[] m, int mOff, int mRow,
+                              int k0, int k1, int o0, int o1) {
         int o = o0;
-        for (; o + 4 * L <= o1; o += 4 * L) {
-            int y0 = yOff + r * yRow + o, y1 = y0 + yRow, y2 = y1 + yRow, y3 = y2 + yRow, y4 = y3 + yRow, y5 = y4 + yRow;
-            FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, a40, a41, a42, a43, a50, a51, a52, a53;
-            if (accumulate) {
-                a00 = FloatVector.fromArray(S, y, y0); a01 = FloatVector.fromArray(S, y, y0 + L);
-                a02 = FloatVector.fromArray(S, y, y0 + 2 * L); a03 = FloatVector.fromArray(S, y, y0 + 3 * L);
-                a10 = FloatVector.fromArray(S, y, y1); a11 = FloatVector.fromArray(S, y, y1 + L);
-                a12 = FloatVector.fromArray(S, y, y1 + 2 * L); a13 = FloatVector.fromArray(S, y, y1 + 3 * L);
-                a20 = FloatVector.fromArray(S, y, y2); a21 = FloatVector.fromArray(S, y, y2 + L);
-                a22 = FloatVector.fromArray(S, y, y2 + 2 * L); a23 = FloatVector.fromArray(S, y, y2 + 3 * L);
-                a30 = FloatVector.fromArray(S, y, y3); a31 = FloatVector.fromArray(S, y, y3 + L);
-                a32 = FloatVector.fromArray(S, y, y3 + 2 * L); a33 = FloatVector.fromArray(S, y, y3 + 3 * L);
-                a40 = FloatVector.fromArray(S, y, y4); a41 = FloatVector.fromArray(S, y, y4 + L);
-                a42 = FloatVector.fromArray(S, y, y4 + 2 * L); a43 = FloatVector.fromArray(S, y, y4 + 3 * L);
-                a50 = FloatVector.fromArray(S, y, y5); a51 = FloatVector.fromArray(S, y, y5 + L);
-                a52 = FloatVector.fromArray(S, y, y5 + 2 * L); a53 = FloatVector.fromArray(S, y, y5 + 3 * L);
-            } else if (b != null) {
-                a00 = a10 = a20 = a30 = a40 = a50 = FloatVector.fromArray(S, b, o);
-                a01 = a11 = a21 = a31 = a41 = a51 = FloatVector.fromArray(S, b, o + L);
-                a02 = a12 = a22 = a32 = a42 = a52 = FloatVector.fromArray(S, b, o + 2 * L);
-                a03 = a13 = a23 = a33 = a43 = a53 = FloatVector.fromArray(S, b, o + 3 * L);
-            } else {
-                a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = a20 = a21 = a22 = a23 = FloatVector.zero(S);
-                a30 = a31 = a32 = a33 = a40 = a41 = a42 = a43 = a50 = a51 = a52 = a53 = FloatVector.zero(S);
-            }
-            for (int i = k0, wo = mOff + k0 * mRow + o, xk = k0 * xCol; i < k1; i++, wo += mRow, xk += xCol) {
-                FloatVector w0 = FloatVector.fromArray(S, m, wo), w1 = FloatVector.fromArray(S, m, wo + L);
-                FloatVector w2 = FloatVector.fromArray(S, m, wo + 2 * L), w3 = FloatVector.fromArray(S, m, wo + 3 * L);
-                FloatVector v = FloatVector.broadcast(S, x[x0 + xk]);
-                a00 = w0.fma(v, a00); a01 = w1.fma(v, a01); a02 = w2.fma(v, a02); a03 = w3.fma(v, a03);
-                v = FloatVector.broadcast(S, x[x1 + xk]);
-                a10 = w0.fma(v, a10); a11 = w1.fma(v, a11); a12 = w2.fma(v, a12); a13 = w3.fma(v, a13);
-                v = FloatVector.broadcast(S, x[x2 + xk]);
-                a20 = w0.fma(v, a20); a21 = w1.fma(v, a21); a22 = w2.fma(v, a22); a23 = w3.fma(v, a23);
-                v = FloatVector.broadcast(S, x[x3 + xk]);
-                a30 = w0.fma(v, a30); a31 = w1.fma(v, a31); a32 = w2.fma(v, a32); a33 = w3.fma(v, a33);
-                v = FloatVector.broadcast(S, x[x4 + xk]);
-                a40 = w0.fma(v, a40); a41 = w1.fma(v, a41); a42 = w2.fma(v, a42); a43 = w3.fma(v, a43);
-                v = FloatVector.broadcast(S, x[x5 + xk]);
-                a50 = w0.fma(v, a50); a51 = w1.fma(v, a51); a52 = w2.fma(v, a52); a53 = w3.fma(v, a53);
-            }
-            a00.intoArray(y, y0); a01.intoArray(y, y0 + L); a02.intoArray(y, y0 + 2 * L); a03.intoArray(y, y0 + 3 * L);
-            a10.intoArray(y, y1); a11.intoArray(y, y1 + L); a12.intoArray(y, y1 + 2 * L); a13.intoArray(y, y1 + 3 * L);
-            a20.intoArray(y, y2); a21.intoArray(y, y2 + L); a22.intoArray(y, y2 + 2 * L); a23.intoArray(y, y2 + 3 * L);
-            a30.intoArray(y, y3); a31.intoArray(y, y3 + L); a32.intoArray(y, y3 + 2 * L); a33.intoArray(y, y3 + 3 * L);
-            a40.intoArray(y, y4); a41.intoArray(y, y4 + L); a42.intoArray(y, y4 + 2 * L); a43.intoArray(y, y4 + 3 * L);
-            a50.intoArray(y, y5); a51.intoArray(y, y5 + L); a52.intoArray(y, y5 + 2 * L); a53.intoArray(y, y5 + 3 * L);
-        }
-        for (; o + 2 * L <= o1; o += 2 * L) { // 2 vectors left (a head of 32 columns): 6 × 2 accumulators
-            int y0 = yOff + r * yRow + o, y1 = y0 + yRow, y2 = y1 + yRow, y3 = y2 + yRow, y4 = y3 + yRow, y5 = y4 + yRow;
-            FloatVector a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51;
-            if (accumulate) {
-                a00 = FloatVector.fromArray(S, y, y0); a01 = FloatVector.fromArray(S, y, y0 + L);
-                a10 = FloatVector.fromArray(S, y, y1); a11 = FloatVector.fromArray(S, y, y1 + L);
-                a20 = FloatVector.fromArray(S, y, y2); a21 = FloatVector.fromArray(S, y, y2 + L);
-                a30 = FloatVector.fromArray(S, y, y3); a31 = FloatVector.fromArray(S, y, y3 + L);
-                a40 = FloatVector.fromArray(S, y, y4); a41 = FloatVector.fromArray(S, y, y4 + L);
-                a50 = FloatVector.fromArray(S, y, y5); a51 = FloatVector.fromArray(S, y, y5 + L);
-            } else if (b != null) {
-                a00 = a10 = a20 = a30 = a40 = a50 = FloatVector.fromArray(S, b, o);
-                a01 = a11 = a21 = a31 = a41 = a51 = FloatVector.fromArray(S, b, o + L);
-            } else {
-                a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = a40 = a41 = a50 = a51 = FloatVector.zero(S);
-            }
-            for (int i = k0, wo = mOff + k0 * mRow + o, xk = k0 * xCol; i < k1; i++, wo += mRow, xk += xCol) {
-                FloatVector w0 = FloatVector.fromArray(S, m, wo), w1 = FloatVector.fromArray(S, m, wo + L);
-                FloatVector v = FloatVector.broadcast(S, x[x0 + xk]);
-                a00 = w0.fma(v, a00); a01 = w1.fma(v, a01);
-                v = FloatVector.broadcast(S, x[x1 + xk]);
-                a10 = w0.fma(v, a10); a11 = w1.fma(v, a11);
-                v = FloatVector.broadcast(S, x[x2 + xk]);
-                a20 = w0.fma(v, a20); a21 = w1.fma(v, a21);
-                v = FloatVector.broadcast(S, x[x3 + xk]);
-                a30 = w0.fma(v, a30); a31 = w1.fma(v, a31);
-                v = FloatVector.broadcast(S, x[x4 + xk]);
-                a40 = w0.fma(v, a40); a41 = w1.fma(v, a41);
-                v = FloatVector.broadcast(S, x[x5 + xk]);
-                a50 = w0.fma(v, a50); a51 = w1.fma(v, a51);
-            }
-            a00.intoArray(y, y0); a01.intoArray(y, y0 + L); a10.intoArray(y, y1); a11.intoArray(y, y1 + L);
-            a20.intoArray(y, y2); a21.intoArray(y, y2 + L); a30.intoArray(y, y3); a31.intoArray(y, y3 + L);
-            a40.intoArray(y, y4); a41.intoArray(y, y4 + L); a50.intoArray(y, y5); a51.intoArray(y, y5 + L);
-        }
-        if (o < o1) for (int k = 0; k < 6; k++) rowRange(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, accumulate, r + k, k0, k1, o, o1); // under 2 vectors left
+        for (; o + 4 * L <= o1; o += 4 * L) block6x4(y, yo + o, yRow, x, xo, xRow, xCol, m, mOff + o, mRow, k0, k1);
+        for (; o + 2 * L <= o1; o += 2 * L) block6x2(y, yo + o, yRow, x, xo, xRow, xCol, m, mOff + o, mRow, k0, k1);
+        if (o < o1) for (int j = 0; j < 6; j++) rowRange(y, yo + j * yRow, x, xo + j * xRow, xCol, m, mOff, mRow, k0, k1, o, o1);
+    }
+
+    /** Four rows of Y over columns [o0, o1): 4 × 2-vector blocks, then rows by axpy. */
+    private static void tile4(float[] y, int yo, int yRow, float[] x, int xo, int xRow, int xCol, float[] m, int mOff, int mRow,
+                              int k0, int k1, int o0, int o1) {
+        int o = o0;
+        for (; o + 2 * L <= o1; o += 2 * L) block4x2(y, yo + o, yRow, x, xo, xRow, xCol, m, mOff + o, mRow, k0, k1);
+        if (o < o1) for (int j = 0; j < 4; j++) rowRange(y, yo + j * yRow, x, xo + j * xRow, xCol, m, mOff, mRow, k0, k1, o, o1);
     }
 
     /**
-     * Rows r..r+3 of Y over columns [o0, o1): the register-blocked micro-kernel. 4 rows × 2 vectors of
-     * outputs stay in 8 accumulators for the whole sum over k, so each M vector loaded serves 4 rows
-     * and Y is written once instead of read and written at every k. Each element is still the same
-     * chain of FMAs in k order as {@link #axpy} makes it, so the result does not depend on the blocking.
+     * The main micro-kernel: a 6-row × 4-vector block of Y (at y[y0], rows yRow apart) stays in 24 of
+     * the 32 vector registers for the whole sum over k: each k loads 4 vectors of M and broadcasts 6
+     * values of X for 24 FMAs, and 24 independent chains hide the FMA latency (8 only just cover it).
+     * Each element is still one chain of FMAs in k order.
      */
-    private static void tile4(float[] y, int yOff, int yRow, float[] x, int xOff, int xRow, int xCol, float[] m, int mOff, int mRow,
-                              float[] b, boolean accumulate, int r, int k0, int k1, int o0, int o1) {
-        int x0 = xOff + r * xRow, x1 = x0 + xRow, x2 = x1 + xRow, x3 = x2 + xRow;
-        int o = o0;
-        for (; o + 2 * L <= o1; o += 2 * L) {
-            int y0 = yOff + r * yRow + o, out = yRow; // out: the step from one row of Y to the next
-            FloatVector a00, a01, a10, a11, a20, a21, a30, a31;
-            if (accumulate) {
-                a00 = FloatVector.fromArray(S, y, y0);
-                a01 = FloatVector.fromArray(S, y, y0 + L);
-                a10 = FloatVector.fromArray(S, y, y0 + out);
-                a11 = FloatVector.fromArray(S, y, y0 + out + L);
-                a20 = FloatVector.fromArray(S, y, y0 + 2 * out);
-                a21 = FloatVector.fromArray(S, y, y0 + 2 * out + L);
-                a30 = FloatVector.fromArray(S, y, y0 + 3 * out);
-                a31 = FloatVector.fromArray(S, y, y0 + 3 * out + L);
-            } else if (b != null) {
-                a00 = a10 = a20 = a30 = FloatVector.fromArray(S, b, o);
-                a01 = a11 = a21 = a31 = FloatVector.fromArray(S, b, o + L);
-            } else {
-                a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = FloatVector.zero(S);
-            }
-            for (int i = k0, wo = mOff + k0 * mRow + o, xk = k0 * xCol; i < k1; i++, wo += mRow, xk += xCol) {
-                FloatVector w0 = FloatVector.fromArray(S, m, wo), w1 = FloatVector.fromArray(S, m, wo + L);
-                FloatVector v0 = FloatVector.broadcast(S, x[x0 + xk]), v1 = FloatVector.broadcast(S, x[x1 + xk]);
-                FloatVector v2 = FloatVector.broadcast(S, x[x2 + xk]), v3 = FloatVector.broadcast(S, x[x3 + xk]);
-                a00 = w0.fma(v0, a00);
-                a01 = w1.fma(v0, a01);
-                a10 = w0.fma(v1, a10);
-                a11 = w1.fma(v1, a11);
-                a20 = w0.fma(v2, a20);
-                a21 = w1.fma(v2, a21);
-                a30 = w0.fma(v3, a30);
-                a31 = w1.fma(v3, a31);
-            }
-            a00.intoArray(y, y0);
-            a01.intoArray(y, y0 + L);
-            a10.intoArray(y, y0 + out);
-            a11.intoArray(y, y0 + out + L);
-            a20.intoArray(y, y0 + 2 * out);
-            a21.intoArray(y, y0 + 2 * out + L);
-            a30.intoArray(y, y0 + 3 * out);
-            a31.intoArray(y, y0 + 3 * out + L);
+    private static void block6x4(float[] y, int y0, int yRow, float[] x, int x0, int xRow, int xCol, float[] m, int m0, int mRow, int k0, int k1) {
+        int y1 = y0 + yRow, y2 = y1 + yRow, y3 = y2 + yRow, y4 = y3 + yRow, y5 = y4 + yRow;
+        int x1 = x0 + xRow, x2 = x1 + xRow, x3 = x2 + xRow, x4 = x3 + xRow, x5 = x4 + xRow;
+        FloatVector a00 = FloatVector.fromArray(S, y, y0), a01 = FloatVector.fromArray(S, y, y0 + L);
+        FloatVector a02 = FloatVector.fromArray(S, y, y0 + 2 * L), a03 = FloatVector.fromArray(S, y, y0 + 3 * L);
+        FloatVector a10 = FloatVector.fromArray(S, y, y1), a11 = FloatVector.fromArray(S, y, y1 + L);
+        FloatVector a12 = FloatVector.fromArray(S, y, y1 + 2 * L), a13 = FloatVector.fromArray(S, y, y1 + 3 * L);
+        FloatVector a20 = FloatVector.fromArray(S, y, y2), a21 = FloatVector.fromArray(S, y, y2 + L);
+        FloatVector a22 = FloatVector.fromArray(S, y, y2 + 2 * L), a23 = FloatVector.fromArray(S, y, y2 + 3 * L);
+        FloatVector a30 = FloatVector.fromArray(S, y, y3), a31 = FloatVector.fromArray(S, y, y3 + L);
+        FloatVector a32 = FloatVector.fromArray(S, y, y3 + 2 * L), a33 = FloatVector.fromArray(S, y, y3 + 3 * L);
+        FloatVector a40 = FloatVector.fromArray(S, y, y4), a41 = FloatVector.fromArray(S, y, y4 + L);
+        FloatVector a42 = FloatVector.fromArray(S, y, y4 + 2 * L), a43 = FloatVector.fromArray(S, y, y4 + 3 * L);
+        FloatVector a50 = FloatVector.fromArray(S, y, y5), a51 = FloatVector.fromArray(S, y, y5 + L);
+        FloatVector a52 = FloatVector.fromArray(S, y, y5 + 2 * L), a53 = FloatVector.fromArray(S, y, y5 + 3 * L);
+        for (int i = k0, wo = m0 + k0 * mRow, xk = k0 * xCol; i < k1; i++, wo += mRow, xk += xCol) {
+            FloatVector w0 = FloatVector.fromArray(S, m, wo), w1 = FloatVector.fromArray(S, m, wo + L);
+            FloatVector w2 = FloatVector.fromArray(S, m, wo + 2 * L), w3 = FloatVector.fromArray(S, m, wo + 3 * L);
+            FloatVector v = FloatVector.broadcast(S, x[x0 + xk]);
+            a00 = w0.fma(v, a00); a01 = w1.fma(v, a01); a02 = w2.fma(v, a02); a03 = w3.fma(v, a03);
+            v = FloatVector.broadcast(S, x[x1 + xk]);
+            a10 = w0.fma(v, a10); a11 = w1.fma(v, a11); a12 = w2.fma(v, a12); a13 = w3.fma(v, a13);
+            v = FloatVector.broadcast(S, x[x2 + xk]);
+            a20 = w0.fma(v, a20); a21 = w1.fma(v, a21); a22 = w2.fma(v, a22); a23 = w3.fma(v, a23);
+            v = FloatVector.broadcast(S, x[x3 + xk]);
+            a30 = w0.fma(v, a30); a31 = w1.fma(v, a31); a32 = w2.fma(v, a32); a33 = w3.fma(v, a33);
+            v = FloatVector.broadcast(S, x[x4 + xk]);
+            a40 = w0.fma(v, a40); a41 = w1.fma(v, a41); a42 = w2.fma(v, a42); a43 = w3.fma(v, a43);
+            v = FloatVector.broadcast(S, x[x5 + xk]);
+            a50 = w0.fma(v, a50); a51 = w1.fma(v, a51); a52 = w2.fma(v, a52); a53 = w3.fma(v, a53);
         }
-        if (o < o1) for (int k = 0; k < 4; k++) rowRange(y, yOff, yRow, x, xOff, xRow, xCol, m, mOff, mRow, b, accumulate, r + k, k0, k1, o, o1); // the columns left over
+        a00.intoArray(y, y0); a01.intoArray(y, y0 + L); a02.intoArray(y, y0 + 2 * L); a03.intoArray(y, y0 + 3 * L);
+        a10.intoArray(y, y1); a11.intoArray(y, y1 + L); a12.intoArray(y, y1 + 2 * L); a13.intoArray(y, y1 + 3 * L);
+        a20.intoArray(y, y2); a21.intoArray(y, y2 + L); a22.intoArray(y, y2 + 2 * L); a23.intoArray(y, y2 + 3 * L);
+        a30.intoArray(y, y3); a31.intoArray(y, y3 + L); a32.intoArray(y, y3 + 2 * L); a33.intoArray(y, y3 + 3 * L);
+        a40.intoArray(y, y4); a41.intoArray(y, y4 + L); a42.intoArray(y, y4 + 2 * L); a43.intoArray(y, y4 + 3 * L);
+        a50.intoArray(y, y5); a51.intoArray(y, y5 + L); a52.intoArray(y, y5 + 2 * L); a53.intoArray(y, y5 + 3 * L);
+    }
+
+    /** A 6-row × 2-vector block (a head of 32 columns): 12 accumulators, as {@link #block6x4}. */
+    private static void block6x2(float[] y, int y0, int yRow, float[] x, int x0, int xRow, int xCol, float[] m, int m0, int mRow, int k0, int k1) {
+        int y1 = y0 + yRow, y2 = y1 + yRow, y3 = y2 + yRow, y4 = y3 + yRow, y5 = y4 + yRow;
+        int x1 = x0 + xRow, x2 = x1 + xRow, x3 = x2 + xRow, x4 = x3 + xRow, x5 = x4 + xRow;
+        FloatVector a00 = FloatVector.fromArray(S, y, y0), a01 = FloatVector.fromArray(S, y, y0 + L);
+        FloatVector a10 = FloatVector.fromArray(S, y, y1), a11 = FloatVector.fromArray(S, y, y1 + L);
+        FloatVector a20 = FloatVector.fromArray(S, y, y2), a21 = FloatVector.fromArray(S, y, y2 + L);
+        FloatVector a30 = FloatVector.fromArray(S, y, y3), a31 = FloatVector.fromArray(S, y, y3 + L);
+        FloatVector a40 = FloatVector.fromArray(S, y, y4), a41 = FloatVector.fromArray(S, y, y4 + L);
+        FloatVector a50 = FloatVector.fromArray(S, y, y5), a51 = FloatVector.fromArray(S, y, y5 + L);
+        for (int i = k0, wo = m0 + k0 * mRow, xk = k0 * xCol; i < k1; i++, wo += mRow, xk += xCol) {
+            FloatVector w0 = FloatVector.fromArray(S, m, wo), w1 = FloatVector.fromArray(S, m, wo + L);
+            FloatVector v = FloatVector.broadcast(S, x[x0 + xk]);
+            a00 = w0.fma(v, a00); a01 = w1.fma(v, a01);
+            v = FloatVector.broadcast(S, x[x1 + xk]);
+            a10 = w0.fma(v, a10); a11 = w1.fma(v, a11);
+            v = FloatVector.broadcast(S, x[x2 + xk]);
+            a20 = w0.fma(v, a20); a21 = w1.fma(v, a21);
+            v = FloatVector.broadcast(S, x[x3 + xk]);
+            a30 = w0.fma(v, a30); a31 = w1.fma(v, a31);
+            v = FloatVector.broadcast(S, x[x4 + xk]);
+            a40 = w0.fma(v, a40); a41 = w1.fma(v, a41);
+            v = FloatVector.broadcast(S, x[x5 + xk]);
+            a50 = w0.fma(v, a50); a51 = w1.fma(v, a51);
+        }
+        a00.intoArray(y, y0); a01.intoArray(y, y0 + L); a10.intoArray(y, y1); a11.intoArray(y, y1 + L);
+        a20.intoArray(y, y2); a21.intoArray(y, y2 + L); a30.intoArray(y, y3); a31.intoArray(y, y3 + L);
+        a40.intoArray(y, y4); a41.intoArray(y, y4 + L); a50.intoArray(y, y5); a51.intoArray(y, y5 + L);
+    }
+
+    /** A 4-row × 2-vector block: 8 accumulators, for the rows a 6-row tile leaves. */
+    private static void block4x2(float[] y, int y0, int yRow, float[] x, int x0, int xRow, int xCol, float[] m, int m0, int mRow, int k0, int k1) {
+        int y1 = y0 + yRow, y2 = y1 + yRow, y3 = y2 + yRow;
+        int x1 = x0 + xRow, x2 = x1 + xRow, x3 = x2 + xRow;
+        FloatVector a00 = FloatVector.fromArray(S, y, y0), a01 = FloatVector.fromArray(S, y, y0 + L);
+        FloatVector a10 = FloatVector.fromArray(S, y, y1), a11 = FloatVector.fromArray(S, y, y1 + L);
+        FloatVector a20 = FloatVector.fromArray(S, y, y2), a21 = FloatVector.fromArray(S, y, y2 + L);
+        FloatVector a30 = FloatVector.fromArray(S, y, y3), a31 = FloatVector.fromArray(S, y, y3 + L);
+        for (int i = k0, wo = m0 + k0 * mRow, xk = k0 * xCol; i < k1; i++, wo += mRow, xk += xCol) {
+            FloatVector w0 = FloatVector.fromArray(S, m, wo), w1 = FloatVector.fromArray(S, m, wo + L);
+            FloatVector v = FloatVector.broadcast(S, x[x0 + xk]);
+            a00 = w0.fma(v, a00); a01 = w1.fma(v, a01);
+            v = FloatVector.broadcast(S, x[x1 + xk]);
+            a10 = w0.fma(v, a10); a11 = w1.fma(v, a11);
+            v = FloatVector.broadcast(S, x[x2 + xk]);
+            a20 = w0.fma(v, a20); a21 = w1.fma(v, a21);
+            v = FloatVector.broadcast(S, x[x3 + xk]);
+            a30 = w0.fma(v, a30); a31 = w1.fma(v, a31);
+        }
+        a00.intoArray(y, y0); a01.intoArray(y, y0 + L); a10.intoArray(y, y1); a11.intoArray(y, y1 + L);
+        a20.intoArray(y, y2); a21.intoArray(y, y2 + L); a30.intoArray(y, y3); a31.intoArray(y, y3 + L);
     }
 
     /**

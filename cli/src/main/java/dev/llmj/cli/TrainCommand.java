@@ -112,6 +112,11 @@ final class TrainCommand implements Callable<Integer> {
     /** The one place that picks what is trained; each objective's run is its own method or class. */
     @Override
     public Integer call() {
+        if (resume != null && !spec.commandLine().getParseResult().hasMatchedOption("--objective")) {
+            // a checkpoint knows what it is: --resume needs no --objective
+            if (dev.llmj.io.EncoderFolder.isEncoder(resume)) objective = "mlm";
+            else if (dev.llmj.io.Seq2SeqFolder.holdsSeq2Seq(resume)) objective = "seq2seq";
+        }
         return switch (objective) {
             case "lm" -> trainLm();
             case "mlm" -> new MlmTraining(this).run();

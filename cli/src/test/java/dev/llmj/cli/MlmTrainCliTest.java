@@ -59,6 +59,10 @@ class MlmTrainCliTest {
         assertEquals(0, more.status(), more.err());
         assertTrue(more.out().contains("steps 41–44"), more.out());
         assertEquals(3, Files.readAllLines(out.resolve("train-log.jsonl")).size());
+
+        CliTest.Result again = CliTest.run("train", "--resume", out.toString(), "--steps", "48", "--no-sample"); // the folder says it is mlm
+        assertEquals(0, again.status(), again.err());
+        assertTrue(again.out().contains("steps 45–48"), again.out());
     }
 
     @Test

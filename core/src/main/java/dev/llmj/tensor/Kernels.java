@@ -104,12 +104,13 @@ public final class Kernels {
         int rowBlock = Math.max(6, Math.min(60, 16384 / Math.max(1, panel) / 6 * 6)); // whole 6-row tiles
         int rowBlocks = (rows + rowBlock - 1) / rowBlock;
         Parallel.forRange(panels * rowBlocks, 1, (t0, t1) -> {
-            for (int t = t0; t < t1; t++) {
-                int o0 = (t % panels) * panel, r0 = (t / panels) * rowBlock;
-                gemmBlock(y, 0, out, x, 0, xRow, xCol, m, 0, out, b, accumulate, r0, Math.min(rows, r0 + rowBlock), o0, Math.min(out, o0 + panel), 0, in);
+            for (int t = t0; t < t1; t++) { // consecutive tasks share a panel of M, which then stays in the cache
+                int o0 = (t / rowBlocks) * panel, o1 = Math.min(out, o0 + panel), r0 = (t % rowBlocks) * rowBlock, r1 = Math.min(rows, r0 + rowBlock);
+                gemmBlock(y, 0, out, x, 0, xRow, xCol, m, 0, out, b, accumulate, r0, r1, o0, o1, 0, in);
             }
         });
     }
+
 
     /**
      * Y[r, o] = (or +=, if {@code accumulate}) Σ_k X[r, k]·M[k, o] (+ b[o]) for r in [r0, r1), o in

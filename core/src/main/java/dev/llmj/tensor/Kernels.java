@@ -111,7 +111,6 @@ public final class Kernels {
         });
     }
 
-
     /**
      * Y[r, o] = (or +=, if {@code accumulate}) Σ_k X[r, k]·M[k, o] (+ b[o]) for r in [r0, r1), o in
      * [o0, o1) and k in [k0, k1), on the calling thread: {@link #gemm}'s tiles, and the blocks of a

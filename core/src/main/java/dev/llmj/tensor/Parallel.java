@@ -1,15 +1,19 @@
 package dev.llmj.tensor;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * A fixed pool of worker threads for the kernels. Work is cut into the same chunks whatever the
- * thread count, and each output element is computed by one thread in one fixed order, so results
- * are identical on 1 or 16 threads.
+ * A fixed set of worker threads for the kernels. Work is cut into chunks, and each output element
+ * is computed by one thread in one fixed order whatever the chunking, so results are identical on
+ * 1 or 16 threads.
+ * <p>
+ * A training step or a decoded token runs a hundred parallel regions, some of a few microseconds,
+ * so handing work over must cost far less than that: a worker spins for a moment after each job,
+ * waiting for the next one, before it parks (sleeping costs a system call to wake). One job runs at
+ * a time; a region started while one runs (a nested call, or a second caller thread) runs on its
+ * caller's thread alone.
  */
 public final class Parallel {
     /** A range of indices [from, to) to work on. */
@@ -19,76 +23,145 @@ public final class Parallel {
     }
 
     private static volatile int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
-    private static ExecutorService pool;
+    private static Worker[] workers = new Worker[0];     // threads − 1 of them: the caller is the last worker
+    private static final AtomicBoolean busy = new AtomicBoolean();
+    /** How long an idle worker spins for the next job before it parks. */
+    private static final long SPIN_NANOS = 200_000;
+
+    // The one job: written by its caller while busy, published to the workers by the generation.
+    private static RangeTask task;
+    private static int n, chunks, helpers;
+    private static final AtomicInteger next = new AtomicInteger(), pending = new AtomicInteger();
+    private static volatile Throwable failed;
+    private static volatile long generation;
 
     private Parallel() {}
 
     /** Sets the number of worker threads (the CLI's --threads). */
-    public static synchronized void setThreads(int n) {
-        if (n < 1) throw new IllegalArgumentException("threads must be at least 1");
-        if (n != threads && pool != null) {
-            pool.shutdown();
-            pool = null;
+    public static synchronized void setThreads(int count) {
+        if (count < 1) throw new IllegalArgumentException("threads must be at least 1");
+        if (count != threads) {
+            for (Worker w : workers) w.stop();
+            workers = new Worker[0];
         }
-        threads = n;
+        threads = count;
     }
 
     public static int threads() {
         return threads;
     }
 
-    private static synchronized ExecutorService pool() {
-        if (pool == null) {
-            pool = Executors.newFixedThreadPool(Math.max(1, threads - 1), r -> { // the caller is the last worker
-                Thread t = new Thread(r, "llmj-worker");
-                t.setDaemon(true);
-                return t;
-            });
+    private static synchronized Worker[] workers() {
+        if (workers.length != threads - 1) {
+            for (Worker w : workers) w.stop();
+            workers = new Worker[threads - 1];
+            for (int i = 0; i < workers.length; i++) workers[i] = new Worker(i, generation);
         }
-        return pool;
+        return workers;
     }
 
     /**
      * Runs {@code task} over [0, n) in chunks of about {@code grain} indices, in parallel when it pays.
-     * The calling thread works too: it and threads − 1 pool workers each take the next chunk until
-     * none is left, so one hand-off per worker starts the whole range (not one per chunk), and a
-     * slow chunk does not hold the others up. Which thread runs a chunk does not matter: a chunk
+     * The calling thread works too: it and the workers each take the next chunk until none is left,
+     * so a slow chunk does not hold the others up. Which thread runs a chunk does not matter: a chunk
      * always covers the same indices.
      */
     public static void forRange(int n, int grain, RangeTask task) {
         int chunks = Math.max(1, Math.min(threads * 4, (n + grain - 1) / Math.max(1, grain)));
-        if (threads == 1 || chunks == 1) {
+        if (threads == 1 || chunks == 1 || !busy.compareAndSet(false, true)) {
             task.run(0, n);
             return;
         }
-        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
-        Runnable worker = () -> {
-            for (int c; (c = next.getAndIncrement()) < chunks; ) {
-                int from = (int) ((long) n * c / chunks), to = (int) ((long) n * (c + 1) / chunks);
-                if (from < to) task.run(from, to);
+        try {
+            Worker[] ws = workers();
+            Parallel.task = task;
+            Parallel.n = n;
+            Parallel.chunks = chunks;
+            Parallel.helpers = Math.min(ws.length, chunks - 1);
+            failed = null;
+            next.set(0);
+            pending.set(helpers);
+            generation++;                                   // publishes the job (a volatile write after the fields)
+            for (int i = 0; i < helpers; i++) ws[i].wake();
+            work();
+            for (int spins = 0; pending.get() > 0; spins++) { // the helpers finish their last chunks
+                if (spins < 1 << 14) Thread.onSpinWait();
+                else Thread.yield();
             }
-        };
-        int helpers = Math.min(threads - 1, chunks - 1);
-        List<Future<?>> fs = new ArrayList<>(helpers);
-        ExecutorService p = pool();
-        for (int w = 0; w < helpers; w++) fs.add(p.submit(worker));
-        Throwable failed = null;
-        try {
-            worker.run();
-        } catch (RuntimeException | Error e) {
-            failed = e;
-            next.set(chunks); // the others stop taking chunks
+            Throwable f = failed;
+            if (f instanceof RuntimeException re) throw re;
+            if (f instanceof Error err) throw err;
+            if (f != null) throw new IllegalStateException(f);
+        } finally {
+            Parallel.task = null;
+            busy.set(false);
         }
+    }
+
+    /** Takes chunks of the current job until none is left. */
+    private static void work() {
+        RangeTask t = task;
+        int count = chunks, size = n;
         try {
-            for (Future<?> f : fs) f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (failed == null) failed = e.getCause();
+            for (int c; (c = next.getAndIncrement()) < count; ) {
+                int from = (int) ((long) size * c / count), to = (int) ((long) size * (c + 1) / count);
+                if (from < to) t.run(from, to);
+            }
+        } catch (Throwable e) {
+            if (failed == null) failed = e;
+            next.set(count); // the others stop taking chunks
         }
-        if (failed instanceof RuntimeException re) throw re;
-        if (failed instanceof Error err) throw err;
-        if (failed != null) throw new IllegalStateException(failed);
+    }
+
+    /** One worker thread: waits for a job (spinning, then parked), helps with it, and waits again. */
+    private static final class Worker implements Runnable {
+        private final int id;
+        private final Thread thread;
+        private volatile boolean parked, stopped;
+        private long seen;
+
+        Worker(int id, long generation) {
+            this.id = id;
+            this.seen = generation;
+            thread = new Thread(this, "llmj-worker-" + id);
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        void wake() {
+            if (parked) LockSupport.unpark(thread);
+        }
+
+        void stop() {
+            stopped = true;
+            LockSupport.unpark(thread);
+        }
+
+        @Override
+        public void run() {
+            while (!stopped) {
+                long g = generation, start = 0;
+                for (int spins = 0; g == seen && !stopped; spins++, g = generation) {
+                    if (spins < 64) {
+                        Thread.onSpinWait();
+                        continue;
+                    }
+                    if (start == 0) start = System.nanoTime();
+                    if (System.nanoTime() - start < SPIN_NANOS) {
+                        Thread.onSpinWait();
+                        continue;
+                    }
+                    parked = true;                     // then look once more: a caller that missed the flag has moved the generation
+                    if (generation == seen && !stopped) LockSupport.park(this);
+                    parked = false;
+                }
+                if (stopped) return;
+                seen = g;
+                if (id < helpers) {
+                    work();
+                    pending.decrementAndGet();
+                }
+            }
+        }
     }
 }

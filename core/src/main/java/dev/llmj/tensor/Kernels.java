@@ -274,7 +274,7 @@ public final class Kernels {
      * that decoding one token at a time needs. Split over output columns.
      */
     public static void matmulRows(float[] y, float[] x, float[] w, float[] b, int rows, int in, int out) {
-        Parallel.forRange(out, Math.max(1, 131072 / Math.max(1, in * rows)), (o0, o1) -> { // a chunk worth a hand-off to another thread
+        Parallel.forRange(out, Math.max(1, 65536 / Math.max(1, in * rows)), (o0, o1) -> { // a chunk worth a hand-off to another thread
             int o = o0;
             for (; o + 4 <= o1; o += 4) for (int r = 0; r < rows; r++) dot4(y, r * out + o, x, r * in, w, o * in, in, b, o);
             for (; o < o1; o++) {

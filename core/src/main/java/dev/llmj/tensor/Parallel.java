@@ -67,7 +67,7 @@ public final class Parallel {
      * always covers the same indices.
      */
     public static void forRange(int n, int grain, RangeTask task) {
-        int chunks = Math.max(1, Math.min(threads * 4, (n + grain - 1) / Math.max(1, grain)));
+        int chunks = Math.max(1, Math.min(threads * 8, (n + grain - 1) / Math.max(1, grain)));
         if (threads == 1 || chunks == 1 || !busy.compareAndSet(false, true)) {
             task.run(0, n);
             return;

@@ -184,7 +184,7 @@ public class LayersBench {
             Shapes.threads(threads);
             List<dev.llmj.nn.Param> params = new DecoderLM(Shapes.get(Shapes.MODELS, shape), 1).params();
             Rng r = new Rng(3);
-            for (dev.llmj.nn.Param p : params) for (int i = 0; i < p.grad.length; i++) p.grad[i] = (float) (r.nextGaussian() * 1e-3);
+            for (dev.llmj.nn.Param p : params) for (int i = 0; i < p.grad().length; i++) p.grad()[i] = (float) (r.nextGaussian() * 1e-3);
             adam = new AdamW(params, 0.9f, 0.95f, 1e-8f, 0.1f);
         }
     }

@@ -186,9 +186,9 @@ public final class EncoderLM implements Trainable<MlmBatcher.MlmBatch> {
     @Override
     public void backward() {
         int rows = batch * time, d = config.dModel(), vocab = config.vocabSize();
-        float[] db = decoderBias.grad;
+        float[] db = decoderBias.grad();
         for (int r = 0; r < rows; r++) for (int v = 0; v < vocab; v++) db[v] += dlogits[r * vocab + v];
-        float[] g = transformNorm.backward(decoder.backward(dlogits));  // the tied decoder adds into tokens.weight.grad
+        float[] g = transformNorm.backward(decoder.backward(dlogits));  // the tied decoder adds into tokens.weight.grad()
         for (int i = 0; i < rows * d; i++) dact[i] *= g[i];              // dact becomes ∂L/∂(dense output)
         float[] dh = transform.backward(dact);
         for (int l = blocks.size() - 1; l >= 0; l--) dh = blocks.get(l).backward(dh);

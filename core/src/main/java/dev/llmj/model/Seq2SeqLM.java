@@ -126,10 +126,11 @@ public final class Seq2SeqLM implements Trainable<PairBatcher.PairBatch> {
     /** The embedding's backward: dE[id] += dH·√d at each row, dPE[position] += dH when learned. */
     private void embedBackward(float[] dh, int[] ids, int rows, int time) {
         int d = config.dModel();
+        float[] ge = embedding.grad(), gp = positions != null ? positions.grad() : null;
         for (int r = 0; r < rows; r++) {
             int o = ids[r] * d;
-            for (int i = 0; i < d; i++) embedding.grad[o + i] += dh[r * d + i] * scale;
-            if (positions != null) for (int i = 0; i < d; i++) positions.grad[(r % time) * d + i] += dh[r * d + i];
+            for (int i = 0; i < d; i++) ge[o + i] += dh[r * d + i] * scale;
+            if (gp != null) for (int i = 0; i < d; i++) gp[(r % time) * d + i] += dh[r * d + i];
         }
     }
 

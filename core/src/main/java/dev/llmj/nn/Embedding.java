@@ -30,7 +30,7 @@ public final class Embedding {
     }
 
     public void backward(float[] dy) {
-        float[] g = weight.grad;
+        float[] g = weight.grad();
         for (int r = 0; r < rows; r++) {
             int o = ids[r] * d, s = r * d;
             for (int i = 0; i < d; i++) g[o + i] += dy[s + i];

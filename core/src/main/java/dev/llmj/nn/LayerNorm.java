@@ -57,7 +57,7 @@ public final class LayerNorm implements Norm {
 
     @Override
     public float[] backward(float[] dy) {
-        float[] g = weight.value, dg = weight.grad, db = bias == null ? null : bias.grad;
+        float[] g = weight.value, dg = weight.grad(), db = bias == null ? null : bias.grad();
         for (int r = 0; r < rows; r++) {
             int o = r * d;
             float meanG = 0f, meanGx = 0f;

@@ -14,7 +14,7 @@ public final class Linear {
     private float[] y, dx;       // [R, out], [R, in]
     private float[] wt;          // [in, out] — W transposed for the forward kernel
     private float[] colSum;      // [out] — the bias gradient's scratch
-    private int wtVersion = -1;  // the weight version wt was built from, for inference (-1: none)
+    private float[] xT, yT;      // [in, R], [out, R] — inference's transposed activations
     private int rows;
 
     public Linear(String name, int in, int out, boolean bias) {
@@ -47,9 +47,9 @@ public final class Linear {
     }
 
     /**
-     * The forward of inference (the KV-cache path): the same product, but Wᵀ is built once and kept
-     * while the weight is unchanged ({@link Param#version}), instead of at every call, as training
-     * must. Reading a 128-token prompt through GPT-2 small spent about as long transposing as multiplying.
+     * The forward of inference (the KV-cache path): the same product, but without transposing W,
+     * which training does at every call: reading a prompt computes Yᵀ = W·Xᵀ, transposing only the
+     * prompt's activations, so no transposed copy of the weights is made or kept.
      */
     public float[] forwardInference(float[] x, int rows) {
         return forward(x, rows, true);
@@ -66,12 +66,16 @@ public final class Linear {
             Kernels.matmulRows(y, x, weight.value, b, rows, in, out);
             return y;
         }
-        if (wt == null) wt = new float[in * out];
-        if (!keepLayout || wtVersion != weight.version()) {
-            Kernels.transpose(weight.value, wt, out, in);
-            wtVersion = keepLayout ? weight.version() : -1; // training may change W before its next call: never trust wt then
+        if (keepLayout) { // inference: transpose the activations, not the weights, and keep nothing
+            if (xT == null || xT.length != rows * in) {
+                xT = new float[rows * in];
+                yT = new float[rows * out];
+            }
+            Kernels.matmulWeightRows(y, x, weight.value, b, rows, in, out, xT, yT);
+            return y;
         }
-        Kernels.matmulTransposed(y, x, wt, b, rows, in, out);
+        if (wt == null) wt = new float[in * out];
+        Kernels.matmulForward(y, x, weight.value, b, rows, in, out, wt); // training may change W before its next call
         return y;
     }
 
@@ -81,7 +85,7 @@ public final class Linear {
         else java.util.Arrays.fill(dx, 0f);
         Kernels.matmulBackwardInput(dx, dy, weight.value, rows, in, out);
         if (colSum == null) colSum = new float[out];
-        Kernels.matmulBackwardWeight(weight.grad, bias == null ? null : bias.grad, dy, x, rows, in, out, colSum);
+        Kernels.matmulBackwardWeight(weight.grad(), bias == null ? null : bias.grad(), dy, x, rows, in, out, colSum);
         return dx;
     }
 

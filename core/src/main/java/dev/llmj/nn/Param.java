@@ -3,14 +3,15 @@ package dev.llmj.nn;
 import java.util.Arrays;
 
 /**
- * A trainable tensor: its values, its gradient (same shape, accumulated by backward passes) and
+ * A trainable tensor: its values, its gradient (same shape, accumulated by backward passes, and
+ * allocated by the first of them) and
  * whether AdamW's weight decay applies to it (matrices yes; norms, biases and embeddings no).
  */
 public final class Param {
     public final String name;
     public final int[] shape;
     public final float[] value;
-    public final float[] grad;
+    private float[] grad;         // allocated by the first backward: a model that only infers never holds one
     public final boolean decay;
     private int version;          // bumped by every change llmj makes to value (an optimizer step, a load)
 
@@ -20,7 +21,6 @@ public final class Param {
         int n = 1;
         for (int s : shape) n = Math.multiplyExact(n, s);
         this.value = new float[n];
-        this.grad = new float[n];
         this.decay = decay;
     }
 
@@ -28,8 +28,14 @@ public final class Param {
         return value.length;
     }
 
+    /** The gradient, same shape as {@link #value}: zeros until a backward pass adds to it. */
+    public float[] grad() {
+        if (grad == null) grad = new float[value.length];
+        return grad;
+    }
+
     public void zeroGrad() {
-        Arrays.fill(grad, 0f);
+        if (grad != null) Arrays.fill(grad, 0f);
     }
 
     /**

@@ -43,7 +43,7 @@ public final class RmsNorm implements Norm {
 
     @Override
     public float[] backward(float[] dy) {
-        float[] g = weight.value, dg = weight.grad;
+        float[] g = weight.value, dg = weight.grad();
         for (int r = 0; r < rows; r++) {
             int o = r * d;
             float rs = rstd[r], dot = 0f;

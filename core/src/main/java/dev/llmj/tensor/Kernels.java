@@ -87,6 +87,19 @@ public final class Kernels {
     }
 
     /**
+     * Y[R, O] = X[R, I] · W[O, I]ᵀ (+ b), computed as Yᵀ = W · Xᵀ: W is read in place as the gemm's X
+     * and only the activations are transposed (into {@code xT} [I, R], out of {@code yT} [O, R]), so
+     * inference keeps no transposed copy of its weights. Every element is the same FMA chain, from
+     * b (or 0) in k order, as {@link #matmulTransposed} makes it.
+     */
+    public static void matmulWeightRows(float[] y, float[] x, float[] w, float[] b, int rows, int in, int out, float[] xT, float[] yT) {
+        transpose(x, xT, rows, in);
+        for (int o = 0; o < out; o++) java.util.Arrays.fill(yT, o * rows, (o + 1) * rows, b == null ? 0f : b[o]);
+        gemm(yT, w, in, 1, xT, null, true, out, in, rows);
+        transpose(yT, y, out, rows);
+    }
+
+    /**
      * Y[R, N] = (or +=, if {@code accumulate}) X[R, K] · M[K, N] (+ b[N]), M row-major, X[r, k] at
      * {@code x[r·xRow + k·xCol]} (row-major: xRow = K, xCol = 1; read transposed: xRow = 1, xCol = the
      * row length of what X transposes, so dW = dYᵀ·X needs no transposed copy of dY): the one kernel

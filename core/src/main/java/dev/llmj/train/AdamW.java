@@ -56,7 +56,7 @@ public final class AdamW {
         float stepSize = (float) (lr / bc1), bc2Sqrt = (float) Math.sqrt(bc2);
         for (int k = 0; k < params.size(); k++) {
             Param p = params.get(k);
-            float[] w = p.value, g = p.grad, mk = m[k], vk = v[k];
+            float[] w = p.value, g = p.grad(), mk = m[k], vk = v[k];
             float decay = p.decay || decayAll ? 1f - lr * weightDecay : 1f;
             Parallel.forRange(w.length, 16384, (from, to) -> { // every element on its own: any split gives the same weights
                 for (int i = from; i < to; i++) {

@@ -190,7 +190,10 @@ public final class Trainer<B> {
     }
 
     static void scaleGrads(List<Param> params, float s) {
-        for (Param p : params) for (int i = 0; i < p.grad.length; i++) p.grad[i] *= s;
+        for (Param p : params) {
+            float[] g = p.grad();
+            for (int i = 0; i < g.length; i++) g[i] *= s;
+        }
     }
 
     /**
@@ -207,7 +210,7 @@ public final class Trainer<B> {
     /** The global L2 norm of all gradients, summed in parameter order. */
     public static float gradNorm(List<Param> params) {
         double sq = 0;
-        for (Param p : params) for (float g : p.grad) sq += (double) g * g;
+        for (Param p : params) for (float g : p.grad()) sq += (double) g * g;
         return (float) Math.sqrt(sq);
     }
 

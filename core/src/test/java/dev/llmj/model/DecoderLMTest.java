@@ -82,7 +82,7 @@ class DecoderLMTest {
                     w[i] = keep;
                     double numeric = (up - down) / (2 * h);
                     double tol = 2e-3 * Math.max(Math.abs(numeric), 1e-2) + 2e-5;
-                    assertEquals(numeric, p.grad[i], tol, p.name + "[" + i + "]");
+                    assertEquals(numeric, p.grad()[i], tol, p.name + "[" + i + "]");
                 }
             }
         }));
@@ -120,7 +120,7 @@ class DecoderLMTest {
                 m.forward(ids, 2, 32, false);
                 m.loss(labels);
                 m.backward();
-                List<float[]> grads = m.params().stream().map(p -> p.grad.clone()).toList();
+                List<float[]> grads = m.params().stream().map(p -> p.grad().clone()).toList();
                 if (first == null) first = grads;
                 else for (int i = 0; i < grads.size(); i++) assertTrue(java.util.Arrays.equals(first.get(i), grads.get(i)), m.params().get(i).name);
             }

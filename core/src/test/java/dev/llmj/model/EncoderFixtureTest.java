@@ -69,10 +69,10 @@ class EncoderFixtureTest {
             close("grad.input.x", t.get("grad.input.x").data(), dx, 1e-4f);
             float[] gw = t.get("grad.self_attn.in_proj_weight").data(), gb = t.get("grad.self_attn.in_proj_bias").data();
             for (int i = 0; i < 3; i++) {
-                close("in_proj_weight part " + i, java.util.Arrays.copyOfRange(gw, i * D * D, (i + 1) * D * D), qkvW[i].grad, 1e-4f);
-                close("in_proj_bias part " + i, java.util.Arrays.copyOfRange(gb, i * D, (i + 1) * D), qkvB[i].grad, 1e-4f); // the key bias: 0 ± rounding
+                close("in_proj_weight part " + i, java.util.Arrays.copyOfRange(gw, i * D * D, (i + 1) * D * D), qkvW[i].grad(), 1e-4f);
+                close("in_proj_bias part " + i, java.util.Arrays.copyOfRange(gb, i * D, (i + 1) * D), qkvB[i].grad(), 1e-4f); // the key bias: 0 ± rounding
             }
-            named.forEach((n, p) -> close("grad." + n, t.get("grad." + n).data(), p.grad, 1e-4f));
+            named.forEach((n, p) -> close("grad." + n, t.get("grad." + n).data(), p.grad(), 1e-4f));
         }));
     }
 

@@ -78,7 +78,7 @@ class EncoderLMTest {
                     double down = m.loss(labels);
                     p.value[i] = keep;
                     double numeric = (up - down) / (2 * h);
-                    assertEquals(numeric, p.grad[i], 3e-2 * Math.abs(numeric) + 2e-4, p.name + "[" + i + "]");
+                    assertEquals(numeric, p.grad()[i], 3e-2 * Math.abs(numeric) + 2e-4, p.name + "[" + i + "]");
                 }
             }
         }));

@@ -54,7 +54,7 @@ class PyTorchFixtureTest {
             m.backward();
             assertEquals(t.get("loss").data()[0], loss, 2e-5, "loss");
             assertClose(t.get("logits").data(), logits, 2e-5f, "logits");
-            for (Param p : params) assertClose(t.get("grad." + p.name).data(), p.grad, 2e-5f, "grad " + p.name);
+            for (Param p : params) assertClose(t.get("grad." + p.name).data(), p.grad(), 2e-5f, "grad " + p.name);
 
             AdamW adam = new AdamW(params, f(meta, "beta1"), f(meta, "beta2"), f(meta, "eps"), f(meta, "weight_decay"));
             for (int step = 0; step < Integer.parseInt(meta.get("steps")); step++) {

@@ -74,7 +74,7 @@ class Seq2SeqLMTest {
                 double down = loss(m);
                 p.value[i] = keep;
                 double numeric = (up - down) / (2 * h);
-                assertEquals(numeric, p.grad[i], 2e-3 + 3e-2 * Math.abs(numeric), p.name + "[" + i + "]");
+                assertEquals(numeric, p.grad()[i], 2e-3 + 3e-2 * Math.abs(numeric), p.name + "[" + i + "]");
             }
         }
     }
@@ -112,7 +112,7 @@ class Seq2SeqLMTest {
         m.zeroGrad();
         m.loss(LABELS);
         m.backward();
-        for (int i = 0; i < 8; i++) assertEquals(0f, m.embedding.grad[i], "the padding id's embedding gradient");
+        for (int i = 0; i < 8; i++) assertEquals(0f, m.embedding.grad()[i], "the padding id's embedding gradient");
     }
 
     @Test
@@ -166,7 +166,7 @@ class Seq2SeqLMTest {
                 logSoftmax(logits, r * v, v, logp);
                 for (int j = 0; j < v; j++) assertEquals(want[r * v + j], logp[j], 3e-5f, "log_probs[" + r + ", " + j + "]");
             }
-            Map<String, Safetensors.Tensor> grads = Seq2SeqFolder.tensors(m, p -> p.grad);
+            Map<String, Safetensors.Tensor> grads = Seq2SeqFolder.tensors(m, p -> p.grad());
             for (Map.Entry<String, Safetensors.Tensor> e : grads.entrySet()) {
                 float[] g = t.get("grad." + e.getKey()).data(), have = e.getValue().data();
                 float scale = 0f;

@@ -119,8 +119,8 @@ class TrainableTest {
             int n = last.n();
             for (int i = 0; i < n; i++) {
                 float g = 2 * residual[i] / n; // dL/dpred
-                for (int k = 0; k < K; k++) w.grad[k] += g * last.x()[i * K + k] * kept[i * K + k];
-                b.grad[0] += g;
+                for (int k = 0; k < K; k++) w.grad()[k] += g * last.x()[i * K + k] * kept[i * K + k];
+                b.grad()[0] += g;
             }
         }
 
@@ -169,7 +169,7 @@ class TrainableTest {
                 p.value[i] = (float) (v - h);
                 double down = m.forwardLoss(batch, false);
                 p.value[i] = v;
-                assertEquals((up - down) / (2 * h), p.grad[i], 2e-3, p.name + "[" + i + "]");
+                assertEquals((up - down) / (2 * h), p.grad()[i], 2e-3, p.name + "[" + i + "]");
             }
         }
     }

@@ -145,7 +145,6 @@ public final class EncoderFolder {
                 throw new LlmjException(what + ": tensor " + name + " has shape " + Arrays.toString(have.shape()) + ", the config says " + Arrays.toString(p.shape));
             }
             System.arraycopy(have.data(), 0, p.value, 0, p.size());
-            p.changed();
         }
         Safetensors.Tensor dec = t.get("cls.predictions.decoder.weight");
         if (dec != null && !Arrays.equals(dec.shape(), m.tokens.weight.shape)) {

@@ -200,7 +200,6 @@ public final class ModelFolder {
             int at = 0;
             for (Param p : b.parts()) {
                 System.arraycopy(stacked, at, p.value, 0, p.size());
-                p.changed();
                 at += p.size();
             }
         }

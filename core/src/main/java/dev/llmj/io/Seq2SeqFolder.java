@@ -176,7 +176,6 @@ public final class Seq2SeqFolder {
             int at = 0;
             for (Param p : e.getValue()) {
                 System.arraycopy(have.data(), at, p.value, 0, p.size());
-                p.changed();
                 at += p.size();
             }
         }

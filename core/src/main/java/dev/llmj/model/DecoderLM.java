@@ -142,9 +142,8 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
      * [R, V]. A prompt goes in as one call with n = its length (prefill); each generated token then
      * as a call with n = 1 (decode). The logits equal {@link #forward}'s over the whole sequence to
      * float rounding (the kernels differ). It reuses the layers' buffers: never call it between a
-     * training {@link #forward} and its {@link #backward}. It keeps the weights laid out for its
-     * kernels while their {@link Param#version} is unchanged: after writing a Param's value by
-     * hand, call {@link Param#changed}.
+     * training {@link #forward} and its {@link #backward}. It reads the weights as they are at each
+     * call (no layout of them is kept), so weights written by hand take effect at once.
      */
     public float[] forwardCached(int[] ids, int seqs, int n, int[] rows, KvCache cache) {
         int d = config.dModel(), count = seqs * n;

@@ -13,7 +13,6 @@ public final class Param {
     public final float[] value;
     private float[] grad;         // allocated by the first backward: a model that only infers never holds one
     public final boolean decay;
-    private int version;          // bumped by every change llmj makes to value (an optimizer step, a load)
 
     public Param(String name, boolean decay, int... shape) {
         this.name = name;
@@ -36,20 +35,6 @@ public final class Param {
 
     public void zeroGrad() {
         if (grad != null) Arrays.fill(grad, 0f);
-    }
-
-    /**
-     * Says that {@link #value} changed. AdamW and loading do it; code that writes {@code value}
-     * itself and then generates must call it, or the KV-cache path keeps using the old weights'
-     * kernel layout (the training forward always reads {@code value} afresh).
-     */
-    public void changed() {
-        version++;
-    }
-
-    /** How many times {@link #changed} was called: a layout built from {@link #value} is current while this is unchanged. */
-    public int version() {
-        return version;
     }
 
     @Override

@@ -66,7 +66,6 @@ public final class AdamW {
                     w[i] -= stepSize * mk[i] / ((float) Math.sqrt(vk[i]) / bc2Sqrt + eps);
                 }
             });
-            p.changed();
         }
     }
 }

@@ -83,7 +83,7 @@ public final class Attention {
         float[] m = cross ? memory : x;
         System.arraycopy(q.forward(x, rows), 0, qr, 0, rows * qd);
         System.arraycopy(k.forward(m, keyRows), 0, kr, 0, keyRows * kd);
-        float[] vv = vOut = v.forward(m, keyRows);
+        vOut = v.forward(m, keyRows);
         if (rope != null) {
             rope.apply(qr, batch, time, nHeads, headDim, false);
             rope.apply(kr, batch, time, nKvHeads, headDim, false);

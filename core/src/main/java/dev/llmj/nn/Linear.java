@@ -12,7 +12,7 @@ public final class Linear {
     public final Param bias;     // [out] or null
     private float[] x;           // [R, in] — the input of the last forward (not a copy)
     private float[] y, dx;       // [R, out], [R, in]
-    private float[] wt;          // [in, out] — W transposed for the forward kernel
+    private float[] wt;          // [in, out] — W transposed for the training forward
     private float[] colSum;      // [out] — the bias gradient's scratch
     private float[] xT, yT;      // [in, R], [out, R] — inference's transposed activations
     private int rows;
@@ -55,7 +55,7 @@ public final class Linear {
         return forward(x, rows, true);
     }
 
-    private float[] forward(float[] x, int rows, boolean keepLayout) {
+    private float[] forward(float[] x, int rows, boolean inference) {
         if (y == null || this.rows != rows) {
             y = new float[rows * out];
             this.rows = rows;
@@ -66,7 +66,7 @@ public final class Linear {
             Kernels.matmulRows(y, x, weight.value, b, rows, in, out);
             return y;
         }
-        if (keepLayout) { // inference: transpose the activations, not the weights, and keep nothing
+        if (inference) { // transpose the activations, not the weights, and keep nothing
             if (xT == null || xT.length != rows * in) {
                 xT = new float[rows * in];
                 yT = new float[rows * out];
@@ -75,7 +75,7 @@ public final class Linear {
             return y;
         }
         if (wt == null) wt = new float[in * out];
-        Kernels.matmulForward(y, x, weight.value, b, rows, in, out, wt); // training may change W before its next call
+        Kernels.matmulForward(y, x, weight.value, b, rows, in, out, wt); // Wᵀ made afresh: an optimizer step changes W between calls
         return y;
     }
 

@@ -81,7 +81,7 @@ public final class Kernels {
         matmulTransposed(y, x, wt, b, rows, in, out);
     }
 
-    /** Y[R, O] = X[R, I] · Wᵀ (+ b) with Wᵀ already laid out [I, O] (inference keeps it from call to call). */
+    /** Y[R, O] = X[R, I] · Wᵀ (+ b) with Wᵀ already laid out [I, O] ({@link #matmulForward}'s copy). */
     public static void matmulTransposed(float[] y, float[] x, float[] wt, float[] b, int rows, int in, int out) {
         gemm(y, x, in, 1, wt, b, false, rows, in, out);
     }

@@ -96,6 +96,20 @@ class KernelsTest {
     }
 
     @Test
+    void inferenceComputesTheTransposedProductWithTheSameBits() { // Yᵀ = W·Xᵀ reads W in place and must equal Y = X·Wᵀ exactly
+        for (int[] s : new int[][] {{128, 768, 300}, {13, 40, 65}, {9, 33, 17}}) {
+            int rows = s[0], in = s[1], out = s[2];
+            float[] x = random(rows * in, 41), w = random(out * in, 42), b = random(out, 43);
+            for (float[] bias : new float[][] {b, null}) {
+                float[] want = new float[rows * out], y = new float[rows * out];
+                Kernels.matmulForward(want, x, w, bias, rows, in, out, new float[in * out]);
+                Kernels.matmulWeightRows(y, x, w, bias, rows, in, out, new float[rows * in], new float[rows * out]);
+                assertArrayEquals(want, y, rows + "×" + in + "×" + out);
+            }
+        }
+    }
+
+    @Test
     void decodingsMatrixVectorKernelIsOneDotPerOutputWhateverTheGrouping() {
         for (int[] s : new int[][] {{1, 768, 2051}, {3, 40, 7}, {8, 33, 17}}) { // outputs in groups of 4 and leftovers
             int rows = s[0], in = s[1], out = s[2];

@@ -4,6 +4,7 @@ import dev.llmj.model.DecoderLM;
 import dev.llmj.nn.Attention;
 import dev.llmj.nn.CrossEntropy;
 import dev.llmj.nn.LayerNorm;
+import dev.llmj.nn.Workspace;
 import dev.llmj.tensor.Rng;
 import dev.llmj.train.AdamW;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -85,6 +86,8 @@ public class LayersBench {
         final int capacity = 1024;
         final int[] rows = {0};
         int[] start;
+        final Workspace ws = new Workspace();
+        float[] y;
 
         @Setup
         public void setup() {
@@ -96,13 +99,14 @@ public class LayersBench {
             keys = Shapes.random(capacity * l.d(), 1f, 2);
             values = Shapes.random(capacity * l.d(), 1f, 3);
             start = new int[] {position};
+            y = new float[l.d()];
         }
     }
 
     /** q, k, v for the token (matrix–vector), its k and v into the cache, scores and p·v over positions 0..position, o. */
     @Benchmark
     public float[] attentionDecode(AttnDecode s) {
-        return s.attn.forwardCached(s.x, 1, 1, s.rows, s.start, s.keys, s.values, s.capacity);
+        return s.attn.forwardCached(s.x, 1, 1, s.rows, s.start, s.keys, s.values, s.capacity, s.y, s.ws);
     }
 
     /** LayerNorm over the rows of a training batch (s128, d384) or one decoded token (gpt2). */

@@ -219,7 +219,7 @@ final class BenchCommand implements Runnable {
             int passes = (batch + dev.llmj.nn.Linear.FEW_ROWS - 1) / dev.llmj.nn.Linear.FEW_ROWS; // weight passes per step
             res.put("decode_weight_gb_per_sec", round(median(decode) / batch * passes * readBytes / 1e9));
             res.put("weights_mb", Math.round(weightBytes / 1e3) / 1e3);
-            res.put("kv_cache_mb", Math.round(new KvCache(m.config, batch).bytes() / 1e3) / 1e3);
+            res.put("kv_cache_mb", Math.round(KvCache.bytes(m.config, batch) / 1e3) / 1e3);
             res.put("peak_rss_mb", round(peakRss() / 1e6));
             res.put("runs", runs);
             PrintWriter out = spec.commandLine().getOut();

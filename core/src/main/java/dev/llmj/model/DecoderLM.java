@@ -11,6 +11,7 @@ import dev.llmj.nn.Mlp;
 import dev.llmj.nn.Norm;
 import dev.llmj.nn.Param;
 import dev.llmj.nn.Rope;
+import dev.llmj.nn.Workspace;
 import dev.llmj.tensor.Kernels;
 import dev.llmj.tensor.Rng;
 
@@ -37,10 +38,24 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
     private int batch, time;
     private float[] h0, logits, dlogits, rowLoss;
     private int[] posIds;
-    private float[] lastRows;             // [R, d]: the KV-cache path's last new token of each sequence
+    private final Workspace ws = new Workspace(); // the KV-cache path's activations, shared by the blocks
+    private float[] cachedLogits;                  // [R, V]: the KV-cache path's logits, each sequence's next token
     private int[] starts = new int[0];    // [R]: the KV-cache path's first new position of each sequence
 
+    /** A model with GPT-2's random initialisation from {@code seed} (which also seeds dropout). */
     public DecoderLM(ModelConfig c, long seed) {
+        this(c, seed, true);
+    }
+
+    /**
+     * A model whose weight matrices are left at 0 (norms at 1) for a loader to fill: a large model's
+     * random initialisation takes seconds that loading would throw away.
+     */
+    public static DecoderLM toLoad(ModelConfig c) {
+        return new DecoderLM(c, 0, false);
+    }
+
+    private DecoderLM(ModelConfig c, long seed, boolean initialise) {
         c.validate();
         this.config = c;
         int d = c.dModel();
@@ -61,7 +76,7 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
         head = c.tiedHead() ? Linear.tied(tokens.weight) : new Linear("head", d, c.vocabSize(), false);
         embedDrop = new Dropout(c.dropout());
         rng = new Rng(seed);
-        init(new Rng(seed ^ 0x5DEECE66DL));
+        if (initialise) init(new Rng(seed ^ 0x5DEECE66DL));
     }
 
     /** PE[pos, 2i] = sin(pos / 10000^(2i/d)), PE[pos, 2i+1] = cos(…). */
@@ -141,8 +156,8 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
      * their keys and values to the cache and returns the logits of each sequence's last new token,
      * [R, V]. A prompt goes in as one call with n = its length (prefill); each generated token then
      * as a call with n = 1 (decode). The logits equal {@link #forward}'s over the whole sequence to
-     * float rounding (the kernels differ). It reuses the layers' buffers: never call it between a
-     * training {@link #forward} and its {@link #backward}. It reads the weights as they are at each
+     * float rounding (the kernels differ). Its activations live in the model's {@link Workspace}, not
+     * in the layers, so it leaves a training forward's state alone. It reads the weights as they are at each
      * call (no layout of them is kept), so weights written by hand take effect at once.
      */
     public float[] forwardCached(int[] ids, int seqs, int n, int[] rows, KvCache cache) {
@@ -155,7 +170,7 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
                 throw new IllegalArgumentException("sequence of " + (start[r] + n) + " tokens is longer than the context length " + cache.capacity);
             }
         }
-        float[] h = tokens.forward(ids, count);                 // [R·n, d]
+        float[] h = tokens.lookup(ids, count, ws.get(Workspace.Slot.STREAM_A, count * d)); // [R·n, d]
         for (int r = 0; r < seqs; r++) {
             for (int i = 0; i < n; i++) {
                 int pos = start[r] + i, row = (r * n + i) * d;
@@ -163,12 +178,16 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
                 else if (sinusoid != null) Kernels.axpy(1f, sinusoid, pos * d, h, row, d);
             }
         }
-        for (int l = 0; l < blocks.size(); l++) h = blocks.get(l).forwardCached(h, seqs, n, rows, start, cache.keys[l], cache.values[l], cache.capacity);
-        float[] hn = finalNorm.forward(h, count);
-        if (lastRows == null || lastRows.length != seqs * d) lastRows = new float[seqs * d];
-        for (int r = 0; r < seqs; r++) System.arraycopy(hn, (r * n + n - 1) * d, lastRows, r * d, d);
+        for (int l = 0; l < blocks.size(); l++) { // each block reads one stream array and writes the other
+            float[] next = ws.get(l % 2 == 0 ? Workspace.Slot.STREAM_B : Workspace.Slot.STREAM_A, count * d);
+            h = blocks.get(l).forwardCached(h, seqs, n, rows, start, cache.keys[l], cache.values[l], cache.capacity, next, ws);
+        }
+        float[] last = ws.get(Workspace.Slot.SUM, seqs * d); // only each sequence's last token needs logits (a norm is per row)
+        for (int r = 0; r < seqs; r++) System.arraycopy(h, (r * n + n - 1) * d, last, r * d, d);
+        float[] normed = finalNorm.apply(last, seqs, ws.get(Workspace.Slot.NORMED, seqs * d));
         for (int r = 0; r < seqs; r++) cache.advance(rows[r], n);
-        return head.forward(lastRows, seqs);
+        if (cachedLogits == null || cachedLogits.length != seqs * config.vocabSize()) cachedLogits = new float[seqs * config.vocabSize()];
+        return head.forwardInference(normed, seqs, cachedLogits, ws);
     }
 
     /** A KV cache for {@code rows} sequences of up to the context length. */

@@ -44,4 +44,9 @@ public final class KvCache {
     public long bytes() {
         return 2L * keys.length * keys[0].length * Float.BYTES;
     }
+
+    /** What a cache of {@code rows} rows for a model of config {@code c} holds, in bytes, without making one. */
+    public static long bytes(ModelConfig c, int rows) {
+        return 2L * c.nLayers() * rows * c.contextLength() * c.nKvHeads() * c.headDim() * Float.BYTES;
+    }
 }

@@ -11,6 +11,7 @@ import dev.llmj.nn.Linear;
 import dev.llmj.nn.Mlp;
 import dev.llmj.nn.Norm;
 import dev.llmj.nn.Param;
+import dev.llmj.nn.Workspace;
 import dev.llmj.tensor.Rng;
 
 import java.util.ArrayList;
@@ -46,6 +47,8 @@ public final class Seq2SeqLM implements Trainable<PairBatcher.PairBatch> {
     private boolean[] srcValid;
     private float[] srcEmb, tgtEmb, memory, logits, dlogits, rowLoss, dMemory, stepEmb;
     private int[] stepRows = new int[0], stepStart = new int[0];
+    private float[] stepLogits;                   // [R, V]: a decoding step's logits
+    private final Workspace ws = new Workspace(); // decoding's activations, shared by the blocks
 
     public Seq2SeqLM(Seq2SeqConfig c, long seed) {
         c.validate();
@@ -240,7 +243,7 @@ public final class Seq2SeqLM implements Trainable<PairBatcher.PairBatch> {
         int layers = decoder.size();
         float[][] mk = new float[layers][], mv = new float[layers][];
         for (int l = 0; l < layers; l++) {
-            float[][] kv = decoder.get(l).cross.crossKeysValues(mem, src.length);
+            float[][] kv = decoder.get(l).cross.crossKeysValues(mem, src.length, ws);
             mk[l] = kv[0];
             mv[l] = kv[1];
         }
@@ -266,11 +269,13 @@ public final class Seq2SeqLM implements Trainable<PairBatcher.PairBatch> {
         }
         for (int r = 0; r < seqs; r++) embedRow(tokens[r], stepStart[r], stepEmb, r * d);
         float[] h = stepEmb;
-        for (int l = 0; l < decoder.size(); l++) {
+        for (int l = 0; l < decoder.size(); l++) { // each block reads one stream array and writes the other
+            float[] next = ws.get(l % 2 == 0 ? Workspace.Slot.STREAM_B : Workspace.Slot.STREAM_A, seqs * d);
             h = decoder.get(l).forwardCachedCross(h, seqs, 1, stepRows, stepStart, cache.keys[l], cache.values[l], cache.capacity,
-                    cache.memKeys[l], cache.memValues[l], cache.memTime, cache.memValid);
+                    cache.memKeys[l], cache.memValues[l], cache.memTime, cache.memValid, next, ws);
         }
         for (int r = 0; r < seqs; r++) cache.advance(r, 1);
-        return generator.forwardInference(decoderNorm.forward(h, seqs), seqs);
+        if (stepLogits == null || stepLogits.length != seqs * config.vocabSize()) stepLogits = new float[seqs * config.vocabSize()];
+        return generator.forwardInference(decoderNorm.apply(h, seqs, ws.get(Workspace.Slot.NORMED, seqs * d)), seqs, stepLogits, ws);
     }
 }

@@ -28,8 +28,6 @@ public final class Attention {
     private float[] qr, kr, vOut, probs, out, dqr, dkr, dv, dMemory;
     private float[][] scratch; // per (batch row, k/v head): ∂L/∂p, then ∂L/∂scores, of one q head, [Tq, Tk]
     private float[][] headT;   // per (batch row, head): one head's Kᵀ (forward) or Vᵀ (backward), [hd, Tk]
-    private float[] cq, cOut;   // the KV-cache path's q and attention output, [R·n, H·hd]
-    private float[][] cScores;  // per (sequence, head): one query's weights over the cache
 
     /** A decoder's causal self-attention. */
     public Attention(String name, int d, int nHeads, int nKvHeads, boolean bias, Rope rope) {
@@ -155,17 +153,15 @@ public final class Attention {
      * take the positions after them. Their k and v are written into the cache; each new query then
      * attends over its sequence's cached keys up to its own position (the causal mask, implicitly),
      * so a new token costs O(position), not a pass over the whole sequence.
-     * keys, values: [cache rows, capacity, Hkv·hd]. Returns y [R·n, d].
+     * keys, values: [cache rows, capacity, Hkv·hd]. Writes y [R·n, d] (every other array it needs is the workspace's).
      */
-    public float[] forwardCached(float[] x, int seqs, int n, int[] rows, int[] start, float[] keys, float[] values, int capacity) {
+    public float[] forwardCached(float[] x, int seqs, int n, int[] rows, int[] start, float[] keys, float[] values, int capacity,
+                                 float[] y, Workspace ws) {
         int count = seqs * n, qd = nHeads * headDim, kd = nKvHeads * headDim;
-        if (cq == null || cq.length != count * qd) {
-            cq = new float[count * qd];
-            cOut = new float[count * qd];
-        }
-        if (cScores == null || cScores.length < seqs * nHeads || cScores[0].length < capacity) cScores = new float[seqs * nHeads][capacity];
-        System.arraycopy(q.forwardInference(x, count), 0, cq, 0, count * qd);
-        float[] kk = k.forwardInference(x, count), vv = v.forwardInference(x, count);
+        float[] cq = q.forwardInference(x, count, ws.get(Workspace.Slot.Q, count * qd), ws);
+        float[] kk = k.forwardInference(x, count, ws.get(Workspace.Slot.K, count * kd), ws);
+        float[] vv = v.forwardInference(x, count, ws.get(Workspace.Slot.V, count * kd), ws);
+        float[] cOut = ws.get(Workspace.Slot.ATTENDED, count * qd), scores = ws.get(Workspace.Slot.SCORES, seqs * nHeads * capacity);
         for (int r = 0; r < seqs; r++) {
             for (int i = 0; i < n; i++) {
                 int pos = start[r] + i, src = r * n + i, dst = (rows[r] * capacity + pos) * kd;
@@ -184,68 +180,66 @@ public final class Attention {
         Parallel.forRange(seqs * nHeads, grain(n * longest), (from, to) -> {
             for (int rh = from; rh < to; rh++) {
                 int r = rh / nHeads, h = rh % nHeads, kh = h / group;
-                int base = rows[r] * capacity * kd + kh * headDim;
-                float[] p = cScores[rh];
+                int base = rows[r] * capacity * kd + kh * headDim, p = rh * capacity; // this task's weights: scores[p…p+capacity)
                 for (int i = 0; i < n; i++) {
                     int pos = start[r] + i, qo = (r * n + i) * qd + h * headDim;
                     float max = Float.NEGATIVE_INFINITY;
                     for (int s = 0; s <= pos; s++) {
-                        p[s] = Kernels.dot(cq, qo, keys, base + s * kd, headDim) * scale;
-                        if (p[s] > max) max = p[s];
+                        float e = scores[p + s] = Kernels.dot(cq, qo, keys, base + s * kd, headDim) * scale;
+                        if (e > max) max = e;
                     }
                     float sum = 0f;
-                    for (int s = 0; s <= pos; s++) sum += (p[s] = (float) Math.exp(p[s] - max));
+                    for (int s = 0; s <= pos; s++) sum += (scores[p + s] = (float) Math.exp(scores[p + s] - max));
                     float inv = 1f / sum;
                     java.util.Arrays.fill(cOut, qo, qo + headDim, 0f);
-                    for (int s = 0; s <= pos; s++) Kernels.axpy(p[s] * inv, values, base + s * kd, cOut, qo, headDim);
+                    for (int s = 0; s <= pos; s++) Kernels.axpy(scores[p + s] * inv, values, base + s * kd, cOut, qo, headDim);
                 }
             }
         });
-        return o.forwardInference(cOut, count);
+        return o.forwardInference(cOut, count, y, ws);
     }
 
     /**
      * Decoding with cross-attention: the memory's keys and values [Tm, Hkv·hd] each, computed once
      * per source and then read by every step ({@link #forwardCross}). Fresh arrays, the caller's to keep.
      */
-    public float[][] crossKeysValues(float[] memory, int memTime) {
-        return new float[][] {k.forwardInference(memory, memTime).clone(), v.forwardInference(memory, memTime).clone()};
+    public float[][] crossKeysValues(float[] memory, int memTime, Workspace ws) {
+        int kd = nKvHeads * headDim;
+        return new float[][] {k.forwardInference(memory, memTime, new float[memTime * kd], ws),
+                v.forwardInference(memory, memTime, new float[memTime * kd], ws)};
     }
 
     /**
      * Cross-attention for decoding: x [R, d] holds one query per row, each attending over the same
      * source's keys and values from {@link #crossKeysValues} ([Tm, Hkv·hd]), padding keys
-     * ({@code memValid} false; null: all real) at weight 0. Returns y [R, d]. The same weights as
+     * ({@code memValid} false; null: all real) at weight 0. Writes y [R, d]. The same weights as
      * {@link #forward} with a memory, without keeping anything for a backward.
      */
-    public float[] forwardCross(float[] x, int count, float[] memKeys, float[] memValues, int memTime, boolean[] memValid) {
+    public float[] forwardCross(float[] x, int count, float[] memKeys, float[] memValues, int memTime, boolean[] memValid,
+                                float[] y, Workspace ws) {
         int qd = nHeads * headDim, kd = nKvHeads * headDim;
-        if (cq == null || cq.length != count * qd) {
-            cq = new float[count * qd];
-            cOut = new float[count * qd];
-        }
-        if (cScores == null || cScores.length < count * nHeads || cScores[0].length < memTime) cScores = new float[count * nHeads][memTime];
-        System.arraycopy(q.forwardInference(x, count), 0, cq, 0, count * qd);
+        float[] cq = q.forwardInference(x, count, ws.get(Workspace.Slot.Q, count * qd), ws);
+        float[] cOut = ws.get(Workspace.Slot.ATTENDED, count * qd), scores = ws.get(Workspace.Slot.SCORES, count * nHeads * memTime);
         float scale = (float) (1.0 / Math.sqrt(headDim));
         int group = nHeads / nKvHeads;
         Parallel.forRange(count * nHeads, grain(memTime), (from, to) -> {
             for (int rh = from; rh < to; rh++) {
-                int r = rh / nHeads, h = rh % nHeads, kh = h / group, qo = r * qd + h * headDim;
-                float[] p = cScores[rh];
+                int r = rh / nHeads, h = rh % nHeads, kh = h / group, qo = r * qd + h * headDim, p = rh * memTime;
                 float max = Float.NEGATIVE_INFINITY;
                 for (int s = 0; s < memTime; s++) {
-                    p[s] = memValid != null && !memValid[s] ? Float.NEGATIVE_INFINITY : Kernels.dot(cq, qo, memKeys, s * kd + kh * headDim, headDim) * scale;
-                    if (p[s] > max) max = p[s];
+                    float e = scores[p + s] = memValid != null && !memValid[s] ? Float.NEGATIVE_INFINITY
+                            : Kernels.dot(cq, qo, memKeys, s * kd + kh * headDim, headDim) * scale;
+                    if (e > max) max = e;
                 }
                 java.util.Arrays.fill(cOut, qo, qo + headDim, 0f);
                 if (max == Float.NEGATIVE_INFINITY) continue; // no real key: weights of 0, as in forward
                 float sum = 0f;
-                for (int s = 0; s < memTime; s++) sum += (p[s] = (float) Math.exp(p[s] - max));
+                for (int s = 0; s < memTime; s++) sum += (scores[p + s] = (float) Math.exp(scores[p + s] - max));
                 float inv = 1f / sum;
-                for (int s = 0; s < memTime; s++) if (p[s] != 0f) Kernels.axpy(p[s] * inv, memValues, s * kd + kh * headDim, cOut, qo, headDim);
+                for (int s = 0; s < memTime; s++) if (scores[p + s] != 0f) Kernels.axpy(scores[p + s] * inv, memValues, s * kd + kh * headDim, cOut, qo, headDim);
             }
         });
-        return o.forwardInference(cOut, count);
+        return o.forwardInference(cOut, count, y, ws);
     }
 
     /**

@@ -100,16 +100,20 @@ public final class Block {
         return postNorm ? norm.forward(sum, rows) : out;
     }
 
-    /** The same block for n new tokens of each of R sequences, attending through the KV cache (inference: no dropout). */
-    public float[] forwardCached(float[] h, int seqs, int n, int[] rows, int[] start, float[] keys, float[] values, int capacity) {
+    /**
+     * The same block for n new tokens of each of R sequences, attending through the KV cache
+     * (inference: no dropout, nothing kept): h [R·n, d] in, H2 written into {@code out} (not h).
+     */
+    public float[] forwardCached(float[] h, int seqs, int n, int[] rows, int[] start, float[] keys, float[] values, int capacity,
+                                 float[] out, Workspace ws) {
         if (postNorm || cross != null) throw new UnsupportedOperationException("the KV-cache path is for pre-norm decoder-only blocks");
         int count = seqs * n, size = count * attn.d;
-        size(count);
-        float[] a = attn.forwardCached(norm1.forward(h, count), seqs, n, rows, start, keys, values, capacity);
-        for (int i = 0; i < size; i++) h1[i] = h[i] + a[i];
-        float[] m = mlp.forwardInference(norm2.forward(h1, count), count);
-        for (int i = 0; i < size; i++) h2[i] = h1[i] + m[i];
-        return h2;
+        float[] normed = ws.get(Workspace.Slot.NORMED, size), branch = ws.get(Workspace.Slot.BRANCH, size);
+        attn.forwardCached(norm1.apply(h, count, normed), seqs, n, rows, start, keys, values, capacity, branch, ws);
+        for (int i = 0; i < size; i++) out[i] = h[i] + branch[i];                  // H1
+        mlp.forwardInference(norm2.apply(out, count, normed), count, branch, ws);
+        for (int i = 0; i < size; i++) out[i] += branch[i];                        // H2 = H1 + Mlp(Norm2(H1))
+        return out;
     }
 
     /**
@@ -117,18 +121,27 @@ public final class Block {
      * dropout), pre- or post-norm: the self-attention through the KV cache as {@link #forwardCached},
      * then the cross-attention over one source's keys and values, computed once per source
      * ({@link Attention#crossKeysValues}, [Tm, Hkv·hd]) with {@code memValid} [Tm] its real positions.
+     * H2 is written into {@code out} (not h).
      */
     public float[] forwardCachedCross(float[] h, int seqs, int n, int[] rows, int[] start, float[] keys, float[] values, int capacity,
-                                      float[] memKeys, float[] memValues, int memTime, boolean[] memValid) {
+                                      float[] memKeys, float[] memValues, int memTime, boolean[] memValid, float[] out, Workspace ws) {
         if (cross == null) throw new UnsupportedOperationException("this block has no cross-attention");
-        int count = seqs * n;
-        size(count);
-        float[] a = attn.forwardCached(postNorm ? h : norm1.forward(h, count), seqs, n, rows, start, keys, values, capacity);
-        float[] x = residual(h, a, s1, h1, norm1, count);
-        float[] c = cross.forwardCross(postNorm ? x : crossNorm.forward(x, count), count, memKeys, memValues, memTime, memValid);
-        x = residual(x, c, sc, hc, crossNorm, count);
-        float[] m = mlp.forwardInference(postNorm ? x : norm2.forward(x, count), count);
-        return residual(x, m, s2, h2, norm2, count);
+        int count = seqs * n, size = count * attn.d;
+        float[] normed = ws.get(Workspace.Slot.NORMED, size), branch = ws.get(Workspace.Slot.BRANCH, size);
+        attn.forwardCached(postNorm ? h : norm1.apply(h, count, normed), seqs, n, rows, start, keys, values, capacity, branch, ws);
+        residualInference(h, branch, out, norm1, count, ws);
+        cross.forwardCross(postNorm ? out : crossNorm.apply(out, count, normed), count, memKeys, memValues, memTime, memValid, branch, ws);
+        residualInference(out, branch, out, crossNorm, count, ws);
+        mlp.forwardInference(postNorm ? out : norm2.apply(out, count, normed), count, branch, ws);
+        return residualInference(out, branch, out, norm2, count, ws);
+    }
+
+    /** {@link #residual} for inference: in + branch into {@code out} (may be {@code in}), normalised after the add when post-norm. */
+    private float[] residualInference(float[] in, float[] branch, float[] out, Norm norm, int rows, Workspace ws) {
+        int size = rows * attn.d;
+        float[] to = postNorm ? ws.get(Workspace.Slot.SUM, size) : out;
+        for (int i = 0; i < size; i++) to[i] = in[i] + branch[i];
+        return postNorm ? norm.apply(to, rows, out) : out;
     }
 
     /**

@@ -21,6 +21,11 @@ public final class Embedding {
             this.rows = rows;
         }
         this.ids = ids;
+        return lookup(ids, rows, y);
+    }
+
+    /** ids [R] → y [R, d], keeping nothing (inference). */
+    public float[] lookup(int[] ids, int rows, float[] y) {
         for (int r = 0; r < rows; r++) {
             int id = ids[r];
             if (id < 0 || id >= n) throw new IllegalArgumentException("id " + id + " outside the table [0, " + n + ")");

@@ -32,6 +32,16 @@ public final class LayerNorm implements Norm {
             dx = new float[rows * d];
             this.rows = rows;
         }
+        return normalise(x, rows, y, xhat, rstd);
+    }
+
+    @Override
+    public float[] apply(float[] x, int rows, float[] y) {
+        return normalise(x, rows, y, null, null);
+    }
+
+    /** y = the normalised rows; x̂ and 1/σ kept in {@code xhat}, {@code rstd} when not null. */
+    private float[] normalise(float[] x, int rows, float[] y, float[] xhat, float[] rstd) {
         float[] g = weight.value, b = bias == null ? null : bias.value;
         for (int r = 0; r < rows; r++) {
             int o = r * d;
@@ -45,10 +55,10 @@ public final class LayerNorm implements Norm {
             }
             var /= d;
             float rs = (float) (1.0 / Math.sqrt(var + eps));
-            rstd[r] = rs;
+            if (rstd != null) rstd[r] = rs;
             for (int i = 0; i < d; i++) {
                 float h = (x[o + i] - mean) * rs;
-                xhat[o + i] = h;
+                if (xhat != null) xhat[o + i] = h;
                 y[o + i] = h * g[i] + (b == null ? 0f : b[i]);
             }
         }

@@ -14,7 +14,6 @@ public final class Linear {
     private float[] y, dx;       // [R, out], [R, in]
     private float[] wt;          // [in, out] — W transposed for the training forward
     private float[] colSum;      // [out] — the bias gradient's scratch
-    private float[] xT, yT;      // [in, R], [out, R] — inference's transposed activations
     private int rows;
 
     public Linear(String name, int in, int out, boolean bias) {
@@ -42,20 +41,8 @@ public final class Linear {
      */
     public static final int FEW_ROWS = 8;
 
+    /** The training forward: x is kept for {@link #backward}, y is this layer's own. */
     public float[] forward(float[] x, int rows) {
-        return forward(x, rows, false);
-    }
-
-    /**
-     * The forward of inference (the KV-cache path): the same product, but without transposing W,
-     * which training does at every call: reading a prompt computes Yᵀ = W·Xᵀ, transposing only the
-     * prompt's activations, so no transposed copy of the weights is made or kept.
-     */
-    public float[] forwardInference(float[] x, int rows) {
-        return forward(x, rows, true);
-    }
-
-    private float[] forward(float[] x, int rows, boolean inference) {
         if (y == null || this.rows != rows) {
             y = new float[rows * out];
             this.rows = rows;
@@ -66,16 +53,22 @@ public final class Linear {
             Kernels.matmulRows(y, x, weight.value, b, rows, in, out);
             return y;
         }
-        if (inference) { // transpose the activations, not the weights, and keep nothing
-            if (xT == null || xT.length != rows * in) {
-                xT = new float[rows * in];
-                yT = new float[rows * out];
-            }
-            Kernels.matmulWeightRows(y, x, weight.value, b, rows, in, out, xT, yT);
-            return y;
-        }
         if (wt == null) wt = new float[in * out];
         Kernels.matmulForward(y, x, weight.value, b, rows, in, out, wt); // Wᵀ made afresh: an optimizer step changes W between calls
+        return y;
+    }
+
+    /**
+     * The forward of inference (the KV-cache path), into {@code y} [R, out], keeping nothing: the
+     * same product, but without transposing W, which training does at every call: reading a prompt
+     * computes Yᵀ = W·Xᵀ, transposing only the prompt's activations (in the workspace), so no
+     * transposed copy of the weights is made or kept. Up to {@link #FEW_ROWS} rows take the same
+     * kernel as training.
+     */
+    public float[] forwardInference(float[] x, int rows, float[] y, Workspace ws) {
+        float[] b = bias == null ? null : bias.value;
+        if (rows <= FEW_ROWS) Kernels.matmulRows(y, x, weight.value, b, rows, in, out);
+        else Kernels.matmulWeightRows(y, x, weight.value, b, rows, in, out, ws.get(Workspace.Slot.X_T, rows * in), ws.get(Workspace.Slot.Y_T, rows * out));
         return y;
     }
 

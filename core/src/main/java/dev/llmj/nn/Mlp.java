@@ -29,15 +29,6 @@ public final class Mlp {
     }
 
     public float[] forward(float[] x, int rows) {
-        return forward(x, rows, false);
-    }
-
-    /** The KV-cache path's forward: the same, with the linear layers keeping their inference layout. */
-    public float[] forwardInference(float[] x, int rows) {
-        return forward(x, rows, true);
-    }
-
-    private float[] forward(float[] x, int rows, boolean inference) {
         int h = fc.out;
         if (hidden == null || this.rows != rows) {
             hidden = new float[rows * h];
@@ -47,15 +38,28 @@ public final class Mlp {
             dup = up != null ? new float[rows * h] : null;
             this.rows = rows;
         }
-        pre = inference ? fc.forwardInference(x, rows) : fc.forward(x, rows);     // [R, h]
-        upOut = up == null ? null : inference ? up.forwardInference(x, rows) : up.forward(x, rows);
+        pre = fc.forward(x, rows);     // [R, h]
+        upOut = up == null ? null : up.forward(x, rows);
         activation.forward(pre, act, dact, rows * h);
         float[] in = act;
         if (upOut != null) {
             for (int i = 0; i < rows * h; i++) hidden[i] = act[i] * upOut[i];
             in = hidden;
         }
-        return inference ? proj.forwardInference(in, rows) : proj.forward(in, rows);
+        return proj.forward(in, rows);
+    }
+
+    /** The same into {@code y} [R, d], keeping nothing: inference, on the workspace's arrays. */
+    public float[] forwardInference(float[] x, int rows, float[] y, Workspace ws) {
+        int n = rows * fc.out;
+        float[] p = fc.forwardInference(x, rows, ws.get(Workspace.Slot.PRE, n), ws);
+        float[] a = ws.get(Workspace.Slot.ACT, n);
+        activation.forward(p, a, ws.get(Workspace.Slot.DERIV, n), n);
+        if (up != null) {
+            float[] u = up.forwardInference(x, rows, ws.get(Workspace.Slot.UP, n), ws);
+            for (int i = 0; i < n; i++) a[i] *= u[i];
+        }
+        return proj.forwardInference(a, rows, y, ws);
     }
 
     public float[] backward(float[] dy) {

@@ -7,6 +7,9 @@ public sealed interface Norm permits LayerNorm, RmsNorm {
     /** [R, d] → [R, d]. */
     float[] forward(float[] x, int rows);
 
+    /** The same normalisation into {@code y} [R, d], keeping nothing for a backward (inference). */
+    float[] apply(float[] x, int rows, float[] y);
+
     /** dY → dX for the last forward, accumulating the parameters' gradients. */
     float[] backward(float[] dy);
 

@@ -29,13 +29,23 @@ public final class RmsNorm implements Norm {
             this.rows = rows;
         }
         this.x = x;
+        return normalise(x, rows, y, rstd);
+    }
+
+    @Override
+    public float[] apply(float[] x, int rows, float[] y) {
+        return normalise(x, rows, y, null);
+    }
+
+    /** y = the normalised rows; 1/rms kept in {@code rstd} when not null. */
+    private float[] normalise(float[] x, int rows, float[] y, float[] rstd) {
         float[] g = weight.value;
         for (int r = 0; r < rows; r++) {
             int o = r * d;
             float ms = 0f;
             for (int i = 0; i < d; i++) ms += x[o + i] * x[o + i];
             float rs = (float) (1.0 / Math.sqrt(ms / d + eps));
-            rstd[r] = rs;
+            if (rstd != null) rstd[r] = rs;
             for (int i = 0; i < d; i++) y[o + i] = x[o + i] * rs * g[i];
         }
         return y;

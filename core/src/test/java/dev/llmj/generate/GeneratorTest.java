@@ -84,6 +84,34 @@ class GeneratorTest {
     }
 
     @Test
+    void aCachesSizeIsKnownBeforeItIsMade() {
+        for (ModelConfig c : families()) assertEquals(new KvCache(c, 3).bytes(), KvCache.bytes(c, 3), c.family());
+    }
+
+    @Test
+    void theCachedPathLeavesATrainingForwardAndItsBackwardAlone() {
+        for (ModelConfig c : families()) {
+            int[] ids = {1, 5, 2, 7, 7, 3, 0, 9, 4, 6}, labels = {5, 2, 7, 7, 3, 0, 9, 4, 6, 1};
+            DecoderLM a = model(c), b = model(c);
+            a.zeroGrad();
+            a.forward(ids, 1, ids.length, true);
+            a.loss(labels);
+            a.backward();
+            b.zeroGrad();
+            b.forward(ids, 1, ids.length, true);
+            float lossB = b.loss(labels);
+            KvCache cache = b.newCache(1);                          // prefill (many rows) and a decoding step in between
+            b.forwardCached(new int[] {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5}, 1, 11, new int[] {0}, cache);
+            b.forwardCached(new int[] {8}, 1, 1, new int[] {0}, cache);
+            b.backward();
+            for (int i = 0; i < a.params().size(); i++) {
+                assertArrayEquals(a.params().get(i).grad(), b.params().get(i).grad(), c.family() + " " + a.params().get(i).name);
+            }
+            assertTrue(Float.isFinite(lossB));
+        }
+    }
+
+    @Test
     void sequencesInOneBatchDoNotSeeEachOther() {
         DecoderLM m = model(families().get(1));
         KvCache cache = m.newCache(3);

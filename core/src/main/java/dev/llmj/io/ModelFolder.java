@@ -77,9 +77,8 @@ public final class ModelFolder {
         if (tok.vocabSize() > config.vocabSize()) {
             throw new LlmjException(dir + ": the tokenizer has " + tok.vocabSize() + " tokens but the model only " + config.vocabSize());
         }
-        DecoderLM model = new DecoderLM(config, 0);
-        Map<String, Safetensors.Tensor> t = Safetensors.read(dir.resolve(WEIGHTS));
-        load(model, t, dir.resolve(WEIGHTS).toString());
+        DecoderLM model = DecoderLM.toLoad(config);
+        load(model, dir.resolve(WEIGHTS));
         return new Loaded(model, tok);
     }
 
@@ -183,17 +182,21 @@ public final class ModelFolder {
         return out;
     }
 
-    /** Copies tensors named as {@link #tensors} names them into the model; every one must be there, shaped right. */
-    public static void load(DecoderLM m, Map<String, Safetensors.Tensor> t, String what) {
-        for (Map.Entry<String, Binding> e : bindings(m).entrySet()) {
-            Binding b = e.getValue();
-            Safetensors.Tensor have = t.get(e.getKey());
-            if (have == null && e.getKey().startsWith("transformer.")) {
-                have = t.get(e.getKey().substring("transformer.".length())); // the original GPT-2 files drop the prefix
-            }
-            if (have == null) throw new LlmjException(what + " has no tensor " + e.getKey());
+    /**
+     * Copies the tensors of {@code file}, named as {@link #tensors} names them, into the model, one
+     * at a time as they are read (the weights never exist twice in memory); every one must be there,
+     * shaped right. Tensors the model has no use for are skipped.
+     */
+    public static void load(DecoderLM m, Path file) {
+        Map<String, Binding> bindings = bindings(m);
+        java.util.Set<String> missing = new java.util.LinkedHashSet<>(bindings.keySet());
+        Safetensors.read(file, (name, have) -> {
+            // the original GPT-2 files drop the "transformer." prefix
+            String key = bindings.containsKey(name) ? name : bindings.containsKey("transformer." + name) ? "transformer." + name : null;
+            if (key == null) return;
+            Binding b = bindings.get(key);
             if (!java.util.Arrays.equals(have.shape(), b.shape())) {
-                throw new LlmjException(what + ": tensor " + e.getKey() + " has shape " + java.util.Arrays.toString(have.shape())
+                throw new LlmjException(file + ": tensor " + key + " has shape " + java.util.Arrays.toString(have.shape())
                         + ", the config says " + java.util.Arrays.toString(b.shape()));
             }
             float[] stacked = b.transposed() ? transposed(have.data(), have.shape()[0], have.shape()[1]) : have.data();
@@ -202,7 +205,9 @@ public final class ModelFolder {
                 System.arraycopy(stacked, at, p.value, 0, p.size());
                 at += p.size();
             }
-        }
+            missing.remove(key);
+        });
+        if (!missing.isEmpty()) throw new LlmjException(file + " has no tensor " + missing.iterator().next());
     }
 
     /** [rows, cols] → [cols, rows]. */

@@ -69,6 +69,16 @@ public final class Safetensors {
 
     /** Reads every tensor (and the metadata under the key "__metadata__" as a tensor-less entry is skipped). */
     public static Map<String, Tensor> read(Path file) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        read(file, out::put);
+        return out;
+    }
+
+    /**
+     * Reads the tensors one at a time, in the header's order, handing each to {@code each} and keeping
+     * none: a model that copies each into its own arrays never holds its weights twice.
+     */
+    public static void read(Path file, java.util.function.BiConsumer<String, Tensor> each) {
         if (!Files.isRegularFile(file)) throw new LlmjException(file + " does not exist");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
@@ -81,7 +91,7 @@ public final class Safetensors {
             readFully(ch, hb, 8);
             Map<String, Object> header = Json.obj(Json.parse(new String(hb.array(), StandardCharsets.UTF_8), file.toString()), file.toString());
             long dataStart = 8 + headerLen;
-            Map<String, Tensor> out = new LinkedHashMap<>();
+            ByteBuffer chunk = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
             for (Map.Entry<String, Object> e : header.entrySet()) {
                 if (e.getKey().equals("__metadata__")) continue;
                 Map<String, Object> t = Json.obj(e.getValue(), e.getKey());
@@ -105,19 +115,22 @@ public final class Safetensors {
                 if (begin < 0 || end != begin + n * width || dataStart + end > size) {
                     throw corrupt(file, "tensor " + e.getKey() + " does not fit its byte range");
                 }
-                ByteBuffer data = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
-                readFully(ch, data, dataStart + begin);
                 float[] f = new float[(int) n];
-                for (int i = 0; i < n; i++) {
-                    f[i] = switch (dtype) {
-                        case "F32" -> data.getFloat(4 * i);
-                        case "F16" -> Float.float16ToFloat(data.getShort(2 * i));
-                        default -> Float.intBitsToFloat((data.getShort(2 * i) & 0xFFFF) << 16);
-                    };
+                for (int i0 = 0; i0 < n; ) { // through one small buffer: a tensor never exists twice in memory
+                    int count = (int) Math.min(n - i0, chunk.capacity() / width);
+                    chunk.clear().limit(count * width);
+                    readFully(ch, chunk, dataStart + begin + (long) i0 * width);
+                    for (int i = 0; i < count; i++) {
+                        f[i0 + i] = switch (dtype) {
+                            case "F32" -> chunk.getFloat(4 * i);
+                            case "F16" -> Float.float16ToFloat(chunk.getShort(2 * i));
+                            default -> Float.intBitsToFloat((chunk.getShort(2 * i) & 0xFFFF) << 16);
+                        };
+                    }
+                    i0 += count;
                 }
-                out.put(e.getKey(), new Tensor(shape, f));
+                each.accept(e.getKey(), new Tensor(shape, f));
             }
-            return out;
         } catch (IOException e) {
             throw new LlmjException("cannot read " + file + ": " + AtomicFiles.describe(e));
         }

@@ -82,5 +82,15 @@ class ModelFolderTest {
         Files.write(d.resolve("model.safetensors"), new byte[] {1, 2, 3});
         assertTrue(assertThrows(LlmjException.class, () -> ModelFolder.load(d)).getMessage().contains("model.safetensors"));
         assertTrue(assertThrows(LlmjException.class, () -> ModelFolder.load(dir.resolve("none"))).getMessage().contains("does not exist"));
+        // tensors the model has no use for (GPT-2 files carry attention-mask buffers) are skipped; a missing one is named
+        Map<String, Safetensors.Tensor> t = new java.util.LinkedHashMap<>(ModelFolder.tensors(m));
+        t.put("transformer.h.0.attn.bias", new Safetensors.Tensor(new int[] {2, 2}, new float[] {1, 0, 1, 1}));
+        ModelFolder.save(m, TOK, d);
+        Safetensors.write(d.resolve("model.safetensors"), t, null);
+        int[] ids = TOK.encode("abc");
+        assertArrayEquals(m.forward(ids, 1, ids.length, false).clone(), ModelFolder.load(d).model().forward(ids, 1, ids.length, false));
+        t.remove("transformer.ln_f.weight");
+        Safetensors.write(d.resolve("model.safetensors"), t, null);
+        assertTrue(assertThrows(LlmjException.class, () -> ModelFolder.load(d)).getMessage().endsWith("has no tensor transformer.ln_f.weight"));
     }
 }

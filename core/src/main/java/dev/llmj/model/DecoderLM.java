@@ -38,7 +38,7 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
     private int batch, time;
     private float[] h0, logits, dlogits, rowLoss;
     private int[] posIds;
-    private final Workspace ws = new Workspace(); // the KV-cache path's activations, shared by the blocks
+    private final Workspace ws = new Workspace(); // scratch shared by the blocks: inference's activations, a backward's gradients
     private float[] cachedLogits;                  // [R, V]: the KV-cache path's logits, each sequence's next token
     private int[] starts = new int[0];    // [R]: the KV-cache path's first new position of each sequence
 
@@ -74,6 +74,8 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
         }
         finalNorm = Norm.create(c.norm(), "final_norm", d, c.normEps(), c.bias());
         head = c.tiedHead() ? Linear.tied(tokens.weight) : new Linear("head", d, c.vocabSize(), false);
+        for (Block b : blocks) b.share(ws); // the final norm keeps its own dX: the last block reads it as its dH2
+        head.share(ws, Workspace.Slot.HEAD_DX);
         embedDrop = new Dropout(c.dropout());
         rng = new Rng(seed);
         if (initialise) init(new Rng(seed ^ 0x5DEECE66DL));

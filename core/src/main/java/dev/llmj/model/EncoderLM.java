@@ -11,6 +11,7 @@ import dev.llmj.nn.LayerNorm;
 import dev.llmj.nn.Linear;
 import dev.llmj.nn.Mlp;
 import dev.llmj.nn.Param;
+import dev.llmj.nn.Workspace;
 import dev.llmj.tensor.Rng;
 
 import java.util.ArrayList;
@@ -66,6 +67,8 @@ public final class EncoderLM implements Trainable<MlmBatcher.MlmBatch> {
                     new LayerNorm(p + ".norm2", d, c.normEps(), true),
                     new Mlp(p + ".mlp", d, c.hiddenDim(), c.activation(), true), c.dropout(), true));
         }
+        Workspace ws = new Workspace();      // the blocks' backward gradients and scratch, one block's worth
+        for (Block b : blocks) b.share(ws);
         transform = new Linear("mlm.dense", d, d, true);
         transformNorm = new LayerNorm("mlm.norm", d, c.normEps(), true);
         decoder = Linear.tied(tokens.weight);

@@ -48,7 +48,7 @@ public final class Seq2SeqLM implements Trainable<PairBatcher.PairBatch> {
     private float[] srcEmb, tgtEmb, memory, logits, dlogits, rowLoss, dMemory, stepEmb;
     private int[] stepRows = new int[0], stepStart = new int[0];
     private float[] stepLogits;                   // [R, V]: a decoding step's logits
-    private final Workspace ws = new Workspace(); // decoding's activations, shared by the blocks
+    private final Workspace ws = new Workspace(); // the decoder blocks' scratch: decoding's activations, a backward's gradients
 
     public Seq2SeqLM(Seq2SeqConfig c, long seed) {
         c.validate();
@@ -72,6 +72,10 @@ public final class Seq2SeqLM implements Trainable<PairBatcher.PairBatch> {
         encoderNorm = norm("encoder.norm");
         decoderNorm = norm("decoder.norm");
         generator = new Linear("generator", d, c.vocabSize(), true);
+        Workspace encoderWs = new Workspace(); // the encoder's rows (source) differ from the decoder's (target): a workspace each
+        for (Block b : encoder) b.share(encoderWs);
+        for (Block b : decoder) b.share(ws);
+        generator.share(ws, Workspace.Slot.HEAD_DX);
         srcDrop = new Dropout(c.dropout());
         tgtDrop = new Dropout(c.dropout());
         scale = (float) Math.sqrt(d);

@@ -25,9 +25,8 @@ public final class Attention {
     private int batch, time, keyTime; // B, Tq, Tk of the last forward
     private boolean cross;            // whether the last forward's keys came from a memory
     private boolean[] keyValid;       // the last forward's key mask [B·Tk], or null
-    private float[] qr, kr, vOut, probs, out, dqr, dkr, dv, dMemory;
-    private float[][] scratch; // per (batch row, k/v head): ∂L/∂p, then ∂L/∂scores, of one q head, [Tq, Tk]
-    private float[][] headT;   // per (batch row, head): one head's Kᵀ (forward) or Vᵀ (backward), [hd, Tk]
+    private float[] qr, kr, vOut, probs, out, dMemory; // q and k (rotated, if RoPE), v, the weights, the heads' sums; ∂L/∂memory
+    private Workspace ws = new Workspace(); // Kᵀ/Vᵀ per head, ∂L/∂scores, the backward's gradients: shared within a model (share)
 
     /** A decoder's causal self-attention. */
     public Attention(String name, int d, int nHeads, int nKvHeads, boolean bias, Rope rope) {
@@ -65,13 +64,6 @@ public final class Attention {
         if (probs == null || this.batch != batch || this.time != time || this.keyTime != keyTime) {
             probs = new float[batch * nHeads * time * keyTime];
             out = new float[rows * qd];
-            dqr = new float[rows * qd];
-            dkr = new float[keyRows * kd];
-            dv = new float[keyRows * kd];
-            qr = new float[rows * qd];
-            kr = new float[keyRows * kd];
-            scratch = new float[batch * nKvHeads][time * keyTime];
-            headT = new float[batch * nHeads][headDim * keyTime];
             this.batch = batch;
             this.time = time;
             this.keyTime = keyTime;
@@ -79,8 +71,8 @@ public final class Attention {
         this.cross = memory != null;
         this.keyValid = keyValid;
         float[] m = cross ? memory : x;
-        System.arraycopy(q.forward(x, rows), 0, qr, 0, rows * qd);
-        System.arraycopy(k.forward(m, keyRows), 0, kr, 0, keyRows * kd);
+        qr = q.forward(x, rows);   // the projections' outputs, kept (and rotated in place): their backward needs only their input
+        kr = k.forward(m, keyRows);
         vOut = v.forward(m, keyRows);
         if (rope != null) {
             rope.apply(qr, batch, time, nHeads, headDim, false);
@@ -88,15 +80,15 @@ public final class Attention {
         }
         float scale = (float) (1.0 / Math.sqrt(headDim));
         int group = nHeads / nKvHeads;
+        float[] headT = ws.get(Workspace.Slot.HEAD_T, batch * nHeads * headDim * keyTime);
         Parallel.forRange(batch * nHeads, 1, (from, to) -> {
             for (int bh = from; bh < to; bh++) {
-                int b = bh / nHeads, h = bh % nHeads, kh = h / group;
-                float[] kt = headT[bh];
-                transposeHead(kr, kt, b, kh, kd);                    // Kᵀ [hd, Tk]: the scores' M, rows of contiguous keys
+                int b = bh / nHeads, h = bh % nHeads, kh = h / group, kt = bh * headDim * keyTime;
+                transposeHead(kr, headT, kt, b, kh, kd);             // Kᵀ [hd, Tk] at headT[kt]: the scores' M, rows of contiguous keys
                 int qo = b * time * qd + h * headDim, po = bh * time * keyTime, vo = b * keyTime * kd + kh * headDim;
                 for (int r0 = 0; r0 < time; r0 += BLOCK) {           // a block of queries needs keys 0..r1-1 only when causal
                     int r1 = Math.min(time, r0 + BLOCK), n1 = causal ? Math.min(keyTime, r1) : keyTime;
-                    Kernels.gemmBlock(probs, po, keyTime, qr, qo, qd, 1, kt, 0, keyTime, null, false, r0, r1, 0, n1, 0, headDim); // q_t · k_s
+                    Kernels.gemmBlock(probs, po, keyTime, qr, qo, qd, 1, headT, kt, keyTime, null, false, r0, r1, 0, n1, 0, headDim); // q_t · k_s
                     for (int t = r0; t < r1; t++) softmaxRow(po + t * keyTime, keys(t), b, scale);
                     Kernels.gemmBlock(out, qo, qd, probs, po, keyTime, 1, vOut, vo, kd, null, false, r0, r1, 0, headDim, 0, n1); // Σ_s p·v_s
                 }
@@ -249,40 +241,45 @@ public final class Attention {
     public float[] backward(float[] dy) {
         int qd = nHeads * headDim, kd = nKvHeads * headDim;
         float[] dOut = o.backward(dy);                 // [B·T, H·hd]
+        int rows = batch * time, keyRows = batch * keyTime;
+        float[] dqr = ws.exact(Workspace.Slot.ATT_DQ, rows * qd), dkr = ws.exact(Workspace.Slot.ATT_DK, keyRows * kd),
+                dv = ws.exact(Workspace.Slot.ATT_DV, keyRows * kd);
         java.util.Arrays.fill(dqr, 0f);
         java.util.Arrays.fill(dkr, 0f);
         java.util.Arrays.fill(dv, 0f);
         float scale = (float) (1.0 / Math.sqrt(headDim));
         int group = nHeads / nKvHeads;
+        float[] scratch = ws.get(Workspace.Slot.D_SCORES, batch * nKvHeads * time * keyTime);
+        float[] headT = ws.get(Workspace.Slot.HEAD_T, batch * nHeads * headDim * keyTime);
         // one task per (batch row, k/v head): the q heads sharing a k/v head add into the same dk, dv
         Parallel.forRange(batch * nKvHeads, 1, (from, to) -> {
             for (int bk = from; bk < to; bk++) {
                 int b = bk / nKvHeads, kh = bk % nKvHeads;
-                float[] ds = scratch[bk];                               // [Tq, Tk]: ∂L/∂p, then ∂L/∂scores
-                float[] vt = headT[b * nHeads + kh * group];            // this task's own scratch: Vᵀ [hd, Tk]
-                transposeHead(vOut, vt, b, kh, kd);
+                int ds = bk * time * keyTime;                           // scratch[ds…]: [Tq, Tk], ∂L/∂p, then ∂L/∂scores
+                int vt = (b * nHeads + kh * group) * headDim * keyTime; // headT[vt…]: this task's own Vᵀ [hd, Tk]
+                transposeHead(vOut, headT, vt, b, kh, kd);
                 int ko = b * keyTime * kd + kh * headDim;
                 for (int h = kh * group; h < (kh + 1) * group; h++) {
                     int bh = b * nHeads + h, qo = b * time * qd + h * headDim, po = bh * time * keyTime;
                     for (int r0 = 0; r0 < time; r0 += BLOCK) {          // ∂L/∂p[t, s] = dout_t · v_s, then the softmax's backward
                         int r1 = Math.min(time, r0 + BLOCK), n1 = causal ? Math.min(keyTime, r1) : keyTime;
-                        Kernels.gemmBlock(ds, 0, keyTime, dOut, qo, qd, 1, vt, 0, keyTime, null, false, r0, r1, 0, n1, 0, headDim);
+                        Kernels.gemmBlock(scratch, ds, keyTime, dOut, qo, qd, 1, headT, vt, keyTime, null, false, r0, r1, 0, n1, 0, headDim);
                         for (int t = r0; t < r1; t++) {
-                            int n = keys(t), to_ = t * keyTime, pt = po + t * keyTime;
+                            int n = keys(t), to_ = ds + t * keyTime, pt = po + t * keyTime;
                             float pdp = 0f;
-                            for (int s = 0; s < n; s++) pdp += probs[pt + s] * ds[to_ + s];
-                            for (int s = 0; s < n; s++) ds[to_ + s] = probs[pt + s] * (ds[to_ + s] - pdp) * scale; // then the 1/√hd
-                            java.util.Arrays.fill(ds, to_ + n, to_ + keyTime, 0f);
+                            for (int s = 0; s < n; s++) pdp += probs[pt + s] * scratch[to_ + s];
+                            for (int s = 0; s < n; s++) scratch[to_ + s] = probs[pt + s] * (scratch[to_ + s] - pdp) * scale; // then the 1/√hd
+                            java.util.Arrays.fill(scratch, to_ + n, to_ + keyTime, 0f);
                         }
                     }
                     for (int s0 = 0; s0 < keyTime; s0 += BLOCK) {       // key s gets terms from queries t ≥ s only when causal
                         int s1 = Math.min(keyTime, s0 + BLOCK), t0 = causal ? s0 : 0;
                         Kernels.gemmBlock(dv, ko, kd, probs, po, 1, keyTime, dOut, qo, qd, null, true, s0, s1, 0, headDim, t0, time); // dv_s += Σ_t p·dout_t
-                        Kernels.gemmBlock(dkr, ko, kd, ds, 0, 1, keyTime, qr, qo, qd, null, true, s0, s1, 0, headDim, t0, time);    // dk_s += Σ_t ds·q_t
+                        Kernels.gemmBlock(dkr, ko, kd, scratch, ds, 1, keyTime, qr, qo, qd, null, true, s0, s1, 0, headDim, t0, time); // dk_s += Σ_t ds·q_t
                     }
                     for (int r0 = 0; r0 < time; r0 += BLOCK) {
                         int r1 = Math.min(time, r0 + BLOCK), n1 = causal ? Math.min(keyTime, r1) : keyTime;
-                        Kernels.gemmBlock(dqr, qo, qd, ds, 0, keyTime, 1, kr, ko, kd, null, true, r0, r1, 0, headDim, 0, n1);       // dq_t += Σ_s ds·k_s
+                        Kernels.gemmBlock(dqr, qo, qd, scratch, ds, keyTime, 1, kr, ko, kd, null, true, r0, r1, 0, headDim, 0, n1); // dq_t += Σ_s ds·k_s
                     }
                 }
             }
@@ -294,11 +291,11 @@ public final class Attention {
         float[] dx = q.backward(dqr);
         float[] dxk = k.backward(dkr), dxv = v.backward(dv);
         if (cross) {
-            if (dMemory == null || dMemory.length != dxk.length) dMemory = new float[dxk.length];
-            for (int i = 0; i < dxk.length; i++) dMemory[i] = dxk[i] + dxv[i];
+            if (dMemory == null || dMemory.length != keyRows * d) dMemory = new float[keyRows * d];
+            for (int i = 0; i < keyRows * d; i++) dMemory[i] = dxk[i] + dxv[i];
             return dx;
         }
-        for (int i = 0; i < dx.length; i++) dx[i] += dxk[i] + dxv[i];
+        for (int i = 0; i < rows * d; i++) dx[i] += dxk[i] + dxv[i];
         return dx;
     }
 
@@ -307,17 +304,26 @@ public final class Attention {
         return dMemory;
     }
 
-    /** dst [hd, Tk] = one head's rows of src [B·Tk, Hkv·hd] for batch row b, transposed. */
-    private void transposeHead(float[] src, float[] dst, int b, int kh, int kd) {
+    /** dst[at…] [hd, Tk] = one head's rows of src [B·Tk, Hkv·hd] for batch row b, transposed. */
+    private void transposeHead(float[] src, float[] dst, int at, int b, int kh, int kd) {
         for (int t = 0; t < keyTime; t++) {
             int so = (b * keyTime + t) * kd + kh * headDim;
-            for (int i = 0; i < headDim; i++) dst[i * keyTime + t] = src[so + i];
+            for (int i = 0; i < headDim; i++) dst[at + i * keyTime + t] = src[so + i];
         }
     }
 
     /** The attention weights of the last forward, [B, H, Tq, Tk] (row t: query t over the keys; causal: 0..t). */
     public float[] probs() {
         return probs;
+    }
+
+    /** Shares scratch, the backward's gradients, and its projections', with a model's other blocks. */
+    public void share(Workspace ws) {
+        this.ws = ws;
+        q.share(ws, Workspace.Slot.ATT_DX);
+        k.share(ws, Workspace.Slot.ATT_DX_K);
+        v.share(ws, Workspace.Slot.ATT_DX_V);
+        o.share(ws, Workspace.Slot.ATT_D_OUT);
     }
 
     public List<Param> params() {

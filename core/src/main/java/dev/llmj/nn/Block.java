@@ -24,7 +24,8 @@ public final class Block {
     public final Mlp mlp;
     public final boolean postNorm;
     private final Dropout drop1, dropCross, drop2;
-    private float[] s1, h1, sc, hc, s2, h2, dh1, dhc, dh; // s: a residual sum before its post-norm
+    private float[] s1, h1, sc, hc, s2, h2; // s: a residual sum before its post-norm
+    private Workspace ws = new Workspace(); // the backward's gradients: shared within a model (share)
     private float[] dMemory;                               // ∂L/∂M from the cross-attention, [B·Tm, d]
     private int rows;
 
@@ -52,17 +53,12 @@ public final class Block {
             int n = rows * attn.d;
             h1 = new float[n];
             h2 = new float[n];
-            dhc = new float[n];
-            dh = new float[n];
             if (postNorm) { // the sums before each norm (pre-norm keeps no such copy)
                 s1 = new float[n];
                 s2 = new float[n];
                 sc = cross != null ? new float[n] : null;
             }
-            if (cross != null) {
-                hc = new float[n];
-                dh1 = new float[n];
-            }
+            if (cross != null) hc = new float[n];
             this.rows = rows;
         }
     }
@@ -149,7 +145,10 @@ public final class Block {
      * with cross-attention, {@link #memoryGrad} holds ∂L/∂M.
      */
     public float[] backward(float[] dh2) {
-        int n = dh.length;
+        int n = rows * attn.d;
+        // dh2 may be the array this returns (the block after this one returned it from the same workspace):
+        // it is read only before dh is written, at the end
+        float[] dhc = ws.exact(Workspace.Slot.BLOCK_D_HC, n), dh = ws.exact(Workspace.Slot.BLOCK_DX, n);
         // the MLP branch: pre-norm  Hc → H2 = Hc + Mlp(Norm2(Hc));  post-norm  Hc → H2 = Norm2(Hc + Mlp(Hc))
         float[] ds = postNorm ? norm2.backward(dh2) : dh2;
         float[] g = mlp.backward(drop2.backward(ds));
@@ -160,6 +159,7 @@ public final class Block {
             ds = postNorm ? crossNorm.backward(dhc) : dhc;
             g = cross.backward(dropCross.backward(ds));
             if (!postNorm) g = crossNorm.backward(g);
+            float[] dh1 = ws.exact(Workspace.Slot.BLOCK_D_H1, n);
             for (int i = 0; i < n; i++) dh1[i] = ds[i] + g[i];
             d1 = dh1;
             dMemory = cross.memoryGrad();
@@ -174,6 +174,22 @@ public final class Block {
     /** ∂L/∂M [B·Tm, d] of the last backward (cross-attention only); valid until this block's next backward. */
     public float[] memoryGrad() {
         return dMemory;
+    }
+
+    /**
+     * Makes this block take its backward's gradients and its layers' scratch from {@code ws}, shared
+     * with the model's other blocks: the memory they need is one block's, whatever the depth.
+     */
+    public void share(Workspace ws) {
+        this.ws = ws;
+        norm1.share(ws);
+        norm2.share(ws);
+        attn.share(ws);
+        mlp.share(ws);
+        if (cross != null) {
+            crossNorm.share(ws);
+            cross.share(ws);
+        }
     }
 
     public List<Param> params() {

@@ -12,7 +12,8 @@ public final class LayerNorm implements Norm {
     private final int d;
     private final float eps;
     public final Param weight, bias; // [d] each; bias may be null
-    private float[] xhat, rstd, y, dx;
+    private float[] xhat, rstd, y;
+    private Workspace ws = new Workspace(); // dX: shared with a model's other block norms (share)
     private int rows;
 
     public LayerNorm(String name, int d, float eps, boolean withBias) {
@@ -29,7 +30,6 @@ public final class LayerNorm implements Norm {
             xhat = new float[rows * d];
             rstd = new float[rows];
             y = new float[rows * d];
-            dx = new float[rows * d];
             this.rows = rows;
         }
         return normalise(x, rows, y, xhat, rstd);
@@ -67,6 +67,7 @@ public final class LayerNorm implements Norm {
 
     @Override
     public float[] backward(float[] dy) {
+        float[] dx = ws.exact(Workspace.Slot.NORM_DX, rows * d);
         float[] g = weight.value, dg = weight.grad(), db = bias == null ? null : bias.grad();
         for (int r = 0; r < rows; r++) {
             int o = r * d;
@@ -85,6 +86,11 @@ public final class LayerNorm implements Norm {
             }
         }
         return dx;
+    }
+
+    @Override
+    public void share(Workspace ws) {
+        this.ws = ws;
     }
 
     @Override

@@ -11,8 +11,9 @@ public final class Linear {
     public final Param weight;   // [out, in]
     public final Param bias;     // [out] or null
     private float[] x;           // [R, in] — the input of the last forward (not a copy)
-    private float[] y, dx;       // [R, out], [R, in]
-    private float[] wt;          // [in, out] — W transposed for the training forward
+    private float[] y;           // [R, out]
+    private Workspace ws = new Workspace();          // Wᵀ for the training forward, and dX: shared within a model (share)
+    private Workspace.Slot dxSlot = Workspace.Slot.HEAD_DX;     // any slot while the workspace is the layer's own
     private float[] colSum;      // [out] — the bias gradient's scratch
     private int rows;
 
@@ -53,8 +54,8 @@ public final class Linear {
             Kernels.matmulRows(y, x, weight.value, b, rows, in, out);
             return y;
         }
-        if (wt == null) wt = new float[in * out];
-        Kernels.matmulForward(y, x, weight.value, b, rows, in, out, wt); // Wᵀ made afresh: an optimizer step changes W between calls
+        // Wᵀ made afresh: an optimizer step changes W between calls
+        Kernels.matmulForward(y, x, weight.value, b, rows, in, out, ws.get(Workspace.Slot.W_T, in * out));
         return y;
     }
 
@@ -74,12 +75,21 @@ public final class Linear {
 
     /** Accumulates dW (and db) and returns dX for the last forward's input. */
     public float[] backward(float[] dy) {
-        if (dx == null || dx.length != rows * in) dx = new float[rows * in]; // only training needs it
-        else java.util.Arrays.fill(dx, 0f);
+        float[] dx = ws.exact(dxSlot, rows * in); // only training needs it
+        java.util.Arrays.fill(dx, 0f);
         Kernels.matmulBackwardInput(dx, dy, weight.value, rows, in, out);
         if (colSum == null) colSum = new float[out];
         Kernels.matmulBackwardWeight(weight.grad(), bias == null ? null : bias.grad(), dy, x, rows, in, out, colSum);
         return dx;
+    }
+
+    /**
+     * Takes the transposed weight and dX from {@code ws}, shared with the model's other layers, dX in
+     * {@code dx} (a slot the caller reads before any other layer writes it). Until then the layer has a workspace of its own.
+     */
+    public void share(Workspace ws, Workspace.Slot dx) {
+        this.ws = ws;
+        this.dxSlot = dx;
     }
 
     public List<Param> params() {

@@ -11,7 +11,8 @@ public final class Mlp {
     public final Activation activation;
     public final Linear fc, proj;  // plain: fc = fc / gate, proj = proj / down
     public final Linear up;        // SwiGLU only
-    private float[] pre, act, dact, hidden, dpre, dup; // [R, h] each: act(pre), act′(pre), the input of proj
+    private float[] pre, act, dact, hidden; // [R, h] each: fc(x), act(pre), act′(pre), act · up(x) (SwiGLU only): proj's input
+    private Workspace ws = new Workspace(); // the backward's ∂L/∂pre and ∂L/∂up: shared within a model (share)
     private float[] upOut;
     private int rows;
 
@@ -31,11 +32,9 @@ public final class Mlp {
     public float[] forward(float[] x, int rows) {
         int h = fc.out;
         if (hidden == null || this.rows != rows) {
-            hidden = new float[rows * h];
+            hidden = up != null ? new float[rows * h] : null;
             act = new float[rows * h];
             dact = new float[rows * h];
-            dpre = new float[rows * h];
-            dup = up != null ? new float[rows * h] : null;
             this.rows = rows;
         }
         pre = fc.forward(x, rows);     // [R, h]
@@ -65,6 +64,7 @@ public final class Mlp {
     public float[] backward(float[] dy) {
         int n = rows * fc.out;
         float[] dh = proj.backward(dy);                 // [R, h]
+        float[] dpre = ws.exact(Workspace.Slot.MLP_D_PRE, n), dup = up != null ? ws.exact(Workspace.Slot.MLP_D_UP, n) : null;
         for (int i = 0; i < n; i++) {
             if (upOut != null) {
                 dup[i] = dh[i] * act[i];
@@ -76,9 +76,17 @@ public final class Mlp {
         float[] dx = fc.backward(dpre);
         if (up != null) {
             float[] dx2 = up.backward(dup);
-            for (int i = 0; i < dx.length; i++) dx[i] += dx2[i];
+            for (int i = 0; i < rows * fc.in; i++) dx[i] += dx2[i];
         }
         return dx;
+    }
+
+    /** Shares the backward's arrays, and its linear layers', with a model's other blocks. */
+    public void share(Workspace ws) {
+        this.ws = ws;
+        fc.share(ws, Workspace.Slot.MLP_DX);
+        if (up != null) up.share(ws, Workspace.Slot.MLP_DX_UP);
+        proj.share(ws, Workspace.Slot.MLP_D_HIDDEN);
     }
 
     public List<Param> params() {

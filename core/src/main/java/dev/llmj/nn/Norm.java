@@ -15,6 +15,9 @@ public sealed interface Norm permits LayerNorm, RmsNorm {
 
     List<Param> params();
 
+    /** Takes dX from {@code ws}'s {@link Workspace.Slot#NORM_DX}, shared with a model's other block norms (until then, its own). */
+    void share(Workspace ws);
+
     /** {@code bias}: whether a LayerNorm has its additive bias (nanoGPT's bias=False drops it, as from the linear layers). */
     static Norm create(String kind, String name, int d, float eps, boolean bias) {
         return switch (kind) {

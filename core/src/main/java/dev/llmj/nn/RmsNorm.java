@@ -10,7 +10,8 @@ public final class RmsNorm implements Norm {
     private final int d;
     private final float eps;
     public final Param weight; // [d]
-    private float[] x, rstd, y, dx;
+    private float[] x, rstd, y;
+    private Workspace ws = new Workspace(); // dX: shared with a model's other block norms (share)
     private int rows;
 
     public RmsNorm(String name, int d, float eps) {
@@ -25,7 +26,6 @@ public final class RmsNorm implements Norm {
         if (y == null || this.rows != rows) {
             rstd = new float[rows];
             y = new float[rows * d];
-            dx = new float[rows * d];
             this.rows = rows;
         }
         this.x = x;
@@ -53,6 +53,7 @@ public final class RmsNorm implements Norm {
 
     @Override
     public float[] backward(float[] dy) {
+        float[] dx = ws.exact(Workspace.Slot.NORM_DX, rows * d);
         float[] g = weight.value, dg = weight.grad();
         for (int r = 0; r < rows; r++) {
             int o = r * d;
@@ -66,6 +67,11 @@ public final class RmsNorm implements Norm {
             for (int i = 0; i < d; i++) dx[o + i] = dy[o + i] * g[i] * rs - x[o + i] * c;
         }
         return dx;
+    }
+
+    @Override
+    public void share(Workspace ws) {
+        this.ws = ws;
     }
 
     @Override

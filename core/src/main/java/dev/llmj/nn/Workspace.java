@@ -1,19 +1,29 @@
 package dev.llmj.nn;
 
 /**
- * The working arrays of inference (the KV-cache path), one set shared by every layer of a model.
- * Training keeps each layer's activations for its backward pass; inference needs none of them once
- * the next layer has read them, and the layers run one after another, so each block borrows the
- * same arrays as the block before it: the memory for activations does not grow with the depth
- * (llama-110m reading a 128-token prompt: about 9 MB, not 12 layers × 9 MB).
+ * Working arrays shared by the layers of one model, which run one after another.
  * <p>
- * An array grows to the largest call and is then kept; a smaller call uses its front, so a prompt
- * followed by one-token decoding steps allocates nothing after the first prompt of that length.
- * Callers pass sizes, never read {@code length}. Not thread-safe, as the layers it serves.
+ * Inference (the KV-cache path): training keeps each layer's activations for its backward pass;
+ * inference needs none of them once the next layer has read them, so each block borrows the same
+ * arrays as the block before it: the memory for activations does not grow with the depth (llama-110m
+ * reading a 128-token prompt: about 9 MB, not 12 layers × 9 MB). These arrays grow to the largest
+ * call and are then kept ({@link #get}); a smaller call uses their front, so a prompt followed by
+ * one-token steps allocates nothing after the first prompt of that length.
+ * <p>
+ * Training: what a backward pass needs only while one block's backward runs (each layer's dX, the
+ * attention's ∂L/∂scores, the gradient flowing between the branches of a block) and what a forward
+ * needs only during one call (a weight's transposed copy, a head's transposed keys) is shared the
+ * same way: a block reads the gradient the block after it returned, and once it has, that block's
+ * arrays are free for it. What a backward pass reads from its forward (inputs, softmax weights,
+ * activations) stays in each layer. Arrays handed from layer to layer are exactly as long as what
+ * they hold ({@link #exact}); pure scratch is read with explicit sizes ({@link #get}).
+ * <p>
+ * Not thread-safe, as the layers it serves.
  */
 public final class Workspace {
     /** What each array holds while a block runs. */
     public enum Slot {
+        // ---- inference
         /** The residual stream, ping-ponged between blocks (a block reads one, writes the other). */
         STREAM_A, STREAM_B,
         /** A residual sum before its post-norm. */
@@ -27,7 +37,23 @@ public final class Workspace {
         /** MLP: fc (gate) output, up output, the activation and its derivative. */
         PRE, UP, ACT, DERIV,
         /** A linear layer's transposed input and output (many rows: Yᵀ = W·Xᵀ). */
-        X_T, Y_T
+        X_T, Y_T,
+        // ---- training: scratch within one call
+        /** A linear layer's weight transposed for its forward, [in, out]. */
+        W_T,
+        /** Attention: each (batch row, head)'s Kᵀ (forward) or Vᵀ (backward), [B·H, hd·Tk]; each (batch row, k/v head)'s ∂L/∂scores, [B·Hkv, Tq·Tk]. */
+        HEAD_T, D_SCORES,
+        // ---- training: gradients handed on within one block's backward
+        /** Attention: dX of o, the gradients of q, k, v (after the heads), dX of q (returned), k and v. */
+        ATT_D_OUT, ATT_DQ, ATT_DK, ATT_DV, ATT_DX, ATT_DX_K, ATT_DX_V,
+        /** MLP: dX of proj, the gradients of fc's (gate's) and up's outputs, dX of fc (returned) and up. */
+        MLP_D_HIDDEN, MLP_D_PRE, MLP_D_UP, MLP_DX, MLP_DX_UP,
+        /** A block norm's dX. */
+        NORM_DX,
+        /** A block: ∂L/∂Hc and ∂L/∂H1 (see {@link Block}); dH (returned, read by the block before). */
+        BLOCK_D_HC, BLOCK_D_H1, BLOCK_DX,
+        /** The LM head's dX. */
+        HEAD_DX
     }
 
     private final float[][] arrays = new float[Slot.values().length][];
@@ -36,6 +62,13 @@ public final class Workspace {
     public float[] get(Slot slot, int size) {
         float[] a = arrays[slot.ordinal()];
         if (a == null || a.length < size) arrays[slot.ordinal()] = a = new float[size];
+        return a;
+    }
+
+    /** The array of {@code slot}, exactly {@code size} long (made anew when the size changes); its contents are whatever the last user left. */
+    public float[] exact(Slot slot, int size) {
+        float[] a = arrays[slot.ordinal()];
+        if (a == null || a.length != size) arrays[slot.ordinal()] = a = new float[size];
         return a;
     }
 

@@ -31,7 +31,7 @@ public final class Mlp {
 
     public float[] forward(float[] x, int rows) {
         int h = fc.out;
-        if (hidden == null || this.rows != rows) {
+        if (act == null || this.rows != rows) {
             hidden = up != null ? new float[rows * h] : null;
             act = new float[rows * h];
             dact = new float[rows * h];

@@ -78,23 +78,37 @@ public final class Attention {
             rope.apply(qr, batch, time, nHeads, headDim, false);
             rope.apply(kr, batch, time, nKvHeads, headDim, false);
         }
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        int group = nHeads / nKvHeads;
-        float[] headT = ws.get(Workspace.Slot.HEAD_T, batch * nHeads * headDim * keyTime);
-        Parallel.forRange(batch * nHeads, 1, (from, to) -> {
-            for (int bh = from; bh < to; bh++) {
-                int b = bh / nHeads, h = bh % nHeads, kh = h / group, kt = bh * headDim * keyTime;
-                transposeHead(kr, headT, kt, b, kh, kd);             // Kᵀ [hd, Tk] at headT[kt]: the scores' M, rows of contiguous keys
-                int qo = b * time * qd + h * headDim, po = bh * time * keyTime, vo = b * keyTime * kd + kh * headDim;
-                for (int r0 = 0; r0 < time; r0 += BLOCK) {           // a block of queries needs keys 0..r1-1 only when causal
-                    int r1 = Math.min(time, r0 + BLOCK), n1 = causal ? Math.min(keyTime, r1) : keyTime;
-                    Kernels.gemmBlock(probs, po, keyTime, qr, qo, qd, 1, headT, kt, keyTime, null, false, r0, r1, 0, n1, 0, headDim); // q_t · k_s
-                    for (int t = r0; t < r1; t++) softmaxRow(po + t * keyTime, keys(t), b, scale);
-                    Kernels.gemmBlock(out, qo, qd, probs, po, keyTime, 1, vOut, vo, kd, null, false, r0, r1, 0, headDim, 0, n1); // Σ_s p·v_s
-                }
-            }
-        });
+        headT = ws.get(Workspace.Slot.HEAD_T, batch * nHeads * headDim * keyTime);
+        Parallel.forRange(batch * nHeads, 1, forwardHeads);
+        headT = null;
         return o.forward(out, rows);
+    }
+
+    // Each parallel region is a method bound once, reading its call's arrays from fields: a lambda
+    // capturing them would be a new object at every call (a decoded token makes dozens of them).
+    private final Parallel.RangeTask forwardHeads = this::forwardHeads, backwardHeads = this::backwardHeads,
+            cachedHeads = this::cachedHeads, crossHeads = this::crossHeads;
+    private float[] headT, dScores, dOut, dqr, dkr, dv;                 // training: the workspace's arrays during a call
+    private float[] cq, cKeys, cValues, cOut, cScores;                  // decoding: q, the cache (or memory), the sums, the weights
+    private int[] cRows, cStart;
+    private boolean[] cValid;
+    private int cSeqs, cNew, cCapacity;
+
+    /** Scores, softmax and weighted sums of (batch row, head) pairs [from, to). */
+    private void forwardHeads(int from, int to) {
+        int qd = nHeads * headDim, kd = nKvHeads * headDim, group = nHeads / nKvHeads;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        for (int bh = from; bh < to; bh++) {
+            int b = bh / nHeads, h = bh % nHeads, kh = h / group, kt = bh * headDim * keyTime;
+            transposeHead(kr, headT, kt, b, kh, kd);             // Kᵀ [hd, Tk] at headT[kt]: the scores' M, rows of contiguous keys
+            int qo = b * time * qd + h * headDim, po = bh * time * keyTime, vo = b * keyTime * kd + kh * headDim;
+            for (int r0 = 0; r0 < time; r0 += BLOCK) {           // a block of queries needs keys 0..r1-1 only when causal
+                int r1 = Math.min(time, r0 + BLOCK), n1 = causal ? Math.min(keyTime, r1) : keyTime;
+                Kernels.gemmBlock(probs, po, keyTime, qr, qo, qd, 1, headT, kt, keyTime, null, false, r0, r1, 0, n1, 0, headDim); // q_t · k_s
+                for (int t = r0; t < r1; t++) softmaxRow(po + t * keyTime, keys(t), b, scale);
+                Kernels.gemmBlock(out, qo, qd, probs, po, keyTime, 1, vOut, vo, kd, null, false, r0, r1, 0, headDim, 0, n1); // Σ_s p·v_s
+            }
+        }
     }
 
     /**
@@ -165,30 +179,52 @@ public final class Attention {
                 System.arraycopy(vv, src * kd, values, dst, kd);
             }
         }
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        int group = nHeads / nKvHeads;
         int longest = 0;
         for (int r = 0; r < seqs; r++) longest = Math.max(longest, start[r] + n);
-        Parallel.forRange(seqs * nHeads, grain(n * longest), (from, to) -> {
-            for (int rh = from; rh < to; rh++) {
-                int r = rh / nHeads, h = rh % nHeads, kh = h / group;
-                int base = rows[r] * capacity * kd + kh * headDim, p = rh * capacity; // this task's weights: scores[p…p+capacity)
-                for (int i = 0; i < n; i++) {
-                    int pos = start[r] + i, qo = (r * n + i) * qd + h * headDim;
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int s = 0; s <= pos; s++) {
-                        float e = scores[p + s] = Kernels.dot(cq, qo, keys, base + s * kd, headDim) * scale;
-                        if (e > max) max = e;
-                    }
-                    float sum = 0f;
-                    for (int s = 0; s <= pos; s++) sum += (scores[p + s] = (float) Math.exp(scores[p + s] - max));
-                    float inv = 1f / sum;
-                    java.util.Arrays.fill(cOut, qo, qo + headDim, 0f);
-                    for (int s = 0; s <= pos; s++) Kernels.axpy(scores[p + s] * inv, values, base + s * kd, cOut, qo, headDim);
-                }
-            }
-        });
+        setDecoding(cq, keys, values, cOut, scores, rows, start, null, seqs, n, capacity);
+        Parallel.forRange(seqs * nHeads, grain(n * longest), cachedHeads);
+        setDecoding(null, null, null, null, null, null, null, null, 0, 0, 0);
         return o.forwardInference(cOut, count, y, ws);
+    }
+
+    /** The arrays and sizes of a decoding call, for {@link #cachedHeads} and {@link #crossHeads}. */
+    private void setDecoding(float[] q, float[] keys, float[] values, float[] out, float[] scores, int[] rows, int[] start, boolean[] valid,
+                             int seqs, int n, int capacity) {
+        cq = q;
+        cKeys = keys;
+        cValues = values;
+        cOut = out;
+        cScores = scores;
+        cRows = rows;
+        cStart = start;
+        cValid = valid;
+        cSeqs = seqs;
+        cNew = n;
+        cCapacity = capacity;
+    }
+
+    /** (sequence, head) pairs [from, to) of {@link #forwardCached}: each new query over its cached keys. */
+    private void cachedHeads(int from, int to) {
+        int qd = nHeads * headDim, kd = nKvHeads * headDim, group = nHeads / nKvHeads, n = cNew, capacity = cCapacity;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        float[] cq = this.cq, keys = cKeys, values = cValues, cOut = this.cOut, scores = cScores;
+        for (int rh = from; rh < to; rh++) {
+            int r = rh / nHeads, h = rh % nHeads, kh = h / group;
+            int base = cRows[r] * capacity * kd + kh * headDim, p = rh * capacity; // this task's weights: scores[p…p+capacity)
+            for (int i = 0; i < n; i++) {
+                int pos = cStart[r] + i, qo = (r * n + i) * qd + h * headDim;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int s = 0; s <= pos; s++) {
+                    float e = scores[p + s] = Kernels.dot(cq, qo, keys, base + s * kd, headDim) * scale;
+                    if (e > max) max = e;
+                }
+                float sum = 0f;
+                for (int s = 0; s <= pos; s++) sum += (scores[p + s] = (float) Math.exp(scores[p + s] - max));
+                float inv = 1f / sum;
+                java.util.Arrays.fill(cOut, qo, qo + headDim, 0f);
+                for (int s = 0; s <= pos; s++) Kernels.axpy(scores[p + s] * inv, values, base + s * kd, cOut, qo, headDim);
+            }
+        }
     }
 
     /**
@@ -212,26 +248,33 @@ public final class Attention {
         int qd = nHeads * headDim, kd = nKvHeads * headDim;
         float[] cq = q.forwardInference(x, count, ws.get(Workspace.Slot.Q, count * qd), ws);
         float[] cOut = ws.get(Workspace.Slot.ATTENDED, count * qd), scores = ws.get(Workspace.Slot.SCORES, count * nHeads * memTime);
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        int group = nHeads / nKvHeads;
-        Parallel.forRange(count * nHeads, grain(memTime), (from, to) -> {
-            for (int rh = from; rh < to; rh++) {
-                int r = rh / nHeads, h = rh % nHeads, kh = h / group, qo = r * qd + h * headDim, p = rh * memTime;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int s = 0; s < memTime; s++) {
-                    float e = scores[p + s] = memValid != null && !memValid[s] ? Float.NEGATIVE_INFINITY
-                            : Kernels.dot(cq, qo, memKeys, s * kd + kh * headDim, headDim) * scale;
-                    if (e > max) max = e;
-                }
-                java.util.Arrays.fill(cOut, qo, qo + headDim, 0f);
-                if (max == Float.NEGATIVE_INFINITY) continue; // no real key: weights of 0, as in forward
-                float sum = 0f;
-                for (int s = 0; s < memTime; s++) sum += (scores[p + s] = (float) Math.exp(scores[p + s] - max));
-                float inv = 1f / sum;
-                for (int s = 0; s < memTime; s++) if (scores[p + s] != 0f) Kernels.axpy(scores[p + s] * inv, memValues, s * kd + kh * headDim, cOut, qo, headDim);
-            }
-        });
+        setDecoding(cq, memKeys, memValues, cOut, scores, null, null, memValid, count, 1, memTime);
+        Parallel.forRange(count * nHeads, grain(memTime), crossHeads);
+        setDecoding(null, null, null, null, null, null, null, null, 0, 0, 0);
         return o.forwardInference(cOut, count, y, ws);
+    }
+
+    /** (row, head) pairs [from, to) of {@link #forwardCross}: each query over the source's Tm (= cCapacity) keys. */
+    private void crossHeads(int from, int to) {
+        int qd = nHeads * headDim, kd = nKvHeads * headDim, group = nHeads / nKvHeads, memTime = cCapacity;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        float[] cq = this.cq, memKeys = cKeys, memValues = cValues, cOut = this.cOut, scores = cScores;
+        boolean[] memValid = cValid;
+        for (int rh = from; rh < to; rh++) {
+            int r = rh / nHeads, h = rh % nHeads, kh = h / group, qo = r * qd + h * headDim, p = rh * memTime;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int s = 0; s < memTime; s++) {
+                float e = scores[p + s] = memValid != null && !memValid[s] ? Float.NEGATIVE_INFINITY
+                        : Kernels.dot(cq, qo, memKeys, s * kd + kh * headDim, headDim) * scale;
+                if (e > max) max = e;
+            }
+            java.util.Arrays.fill(cOut, qo, qo + headDim, 0f);
+            if (max == Float.NEGATIVE_INFINITY) continue; // no real key: weights of 0, as in forward
+            float sum = 0f;
+            for (int s = 0; s < memTime; s++) sum += (scores[p + s] = (float) Math.exp(scores[p + s] - max));
+            float inv = 1f / sum;
+            for (int s = 0; s < memTime; s++) if (scores[p + s] != 0f) Kernels.axpy(scores[p + s] * inv, memValues, s * kd + kh * headDim, cOut, qo, headDim);
+        }
     }
 
     /**
@@ -247,43 +290,15 @@ public final class Attention {
         java.util.Arrays.fill(dqr, 0f);
         java.util.Arrays.fill(dkr, 0f);
         java.util.Arrays.fill(dv, 0f);
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        int group = nHeads / nKvHeads;
-        float[] scratch = ws.get(Workspace.Slot.D_SCORES, batch * nKvHeads * time * keyTime);
-        float[] headT = ws.get(Workspace.Slot.HEAD_T, batch * nHeads * headDim * keyTime);
+        this.dOut = dOut;
+        this.dqr = dqr;
+        this.dkr = dkr;
+        this.dv = dv;
+        dScores = ws.get(Workspace.Slot.D_SCORES, batch * nKvHeads * time * keyTime);
+        headT = ws.get(Workspace.Slot.HEAD_T, batch * nHeads * headDim * keyTime);
         // one task per (batch row, k/v head): the q heads sharing a k/v head add into the same dk, dv
-        Parallel.forRange(batch * nKvHeads, 1, (from, to) -> {
-            for (int bk = from; bk < to; bk++) {
-                int b = bk / nKvHeads, kh = bk % nKvHeads;
-                int ds = bk * time * keyTime;                           // scratch[ds…]: [Tq, Tk], ∂L/∂p, then ∂L/∂scores
-                int vt = (b * nHeads + kh * group) * headDim * keyTime; // headT[vt…]: this task's own Vᵀ [hd, Tk]
-                transposeHead(vOut, headT, vt, b, kh, kd);
-                int ko = b * keyTime * kd + kh * headDim;
-                for (int h = kh * group; h < (kh + 1) * group; h++) {
-                    int bh = b * nHeads + h, qo = b * time * qd + h * headDim, po = bh * time * keyTime;
-                    for (int r0 = 0; r0 < time; r0 += BLOCK) {          // ∂L/∂p[t, s] = dout_t · v_s, then the softmax's backward
-                        int r1 = Math.min(time, r0 + BLOCK), n1 = causal ? Math.min(keyTime, r1) : keyTime;
-                        Kernels.gemmBlock(scratch, ds, keyTime, dOut, qo, qd, 1, headT, vt, keyTime, null, false, r0, r1, 0, n1, 0, headDim);
-                        for (int t = r0; t < r1; t++) {
-                            int n = keys(t), to_ = ds + t * keyTime, pt = po + t * keyTime;
-                            float pdp = 0f;
-                            for (int s = 0; s < n; s++) pdp += probs[pt + s] * scratch[to_ + s];
-                            for (int s = 0; s < n; s++) scratch[to_ + s] = probs[pt + s] * (scratch[to_ + s] - pdp) * scale; // then the 1/√hd
-                            java.util.Arrays.fill(scratch, to_ + n, to_ + keyTime, 0f);
-                        }
-                    }
-                    for (int s0 = 0; s0 < keyTime; s0 += BLOCK) {       // key s gets terms from queries t ≥ s only when causal
-                        int s1 = Math.min(keyTime, s0 + BLOCK), t0 = causal ? s0 : 0;
-                        Kernels.gemmBlock(dv, ko, kd, probs, po, 1, keyTime, dOut, qo, qd, null, true, s0, s1, 0, headDim, t0, time); // dv_s += Σ_t p·dout_t
-                        Kernels.gemmBlock(dkr, ko, kd, scratch, ds, 1, keyTime, qr, qo, qd, null, true, s0, s1, 0, headDim, t0, time); // dk_s += Σ_t ds·q_t
-                    }
-                    for (int r0 = 0; r0 < time; r0 += BLOCK) {
-                        int r1 = Math.min(time, r0 + BLOCK), n1 = causal ? Math.min(keyTime, r1) : keyTime;
-                        Kernels.gemmBlock(dqr, qo, qd, scratch, ds, keyTime, 1, kr, ko, kd, null, true, r0, r1, 0, headDim, 0, n1); // dq_t += Σ_s ds·k_s
-                    }
-                }
-            }
-        });
+        Parallel.forRange(batch * nKvHeads, 1, backwardHeads);
+        this.dOut = this.dqr = this.dkr = this.dv = dScores = headT = null;
         if (rope != null) {
             rope.apply(dqr, batch, time, nHeads, headDim, true); // a rotation's transpose is its inverse
             rope.apply(dkr, batch, time, nKvHeads, headDim, true);
@@ -297,6 +312,43 @@ public final class Attention {
         }
         for (int i = 0; i < rows * d; i++) dx[i] += dxk[i] + dxv[i];
         return dx;
+    }
+
+    /** (batch row, k/v head) pairs [from, to) of {@link #backward}: ∂L/∂scores, then dv, dk and dq of their heads. */
+    private void backwardHeads(int from, int to) {
+        int qd = nHeads * headDim, kd = nKvHeads * headDim, group = nHeads / nKvHeads;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        float[] scratch = dScores, headT = this.headT, dOut = this.dOut, dqr = this.dqr, dkr = this.dkr, dv = this.dv;
+        for (int bk = from; bk < to; bk++) {
+            int b = bk / nKvHeads, kh = bk % nKvHeads;
+            int ds = bk * time * keyTime;                           // scratch[ds…]: [Tq, Tk], ∂L/∂p, then ∂L/∂scores
+            int vt = (b * nHeads + kh * group) * headDim * keyTime; // headT[vt…]: this task's own Vᵀ [hd, Tk]
+            transposeHead(vOut, headT, vt, b, kh, kd);
+            int ko = b * keyTime * kd + kh * headDim;
+            for (int h = kh * group; h < (kh + 1) * group; h++) {
+                int bh = b * nHeads + h, qo = b * time * qd + h * headDim, po = bh * time * keyTime;
+                for (int r0 = 0; r0 < time; r0 += BLOCK) {          // ∂L/∂p[t, s] = dout_t · v_s, then the softmax's backward
+                    int r1 = Math.min(time, r0 + BLOCK), n1 = causal ? Math.min(keyTime, r1) : keyTime;
+                    Kernels.gemmBlock(scratch, ds, keyTime, dOut, qo, qd, 1, headT, vt, keyTime, null, false, r0, r1, 0, n1, 0, headDim);
+                    for (int t = r0; t < r1; t++) {
+                        int n = keys(t), to_ = ds + t * keyTime, pt = po + t * keyTime;
+                        float pdp = 0f;
+                        for (int s = 0; s < n; s++) pdp += probs[pt + s] * scratch[to_ + s];
+                        for (int s = 0; s < n; s++) scratch[to_ + s] = probs[pt + s] * (scratch[to_ + s] - pdp) * scale; // then the 1/√hd
+                        java.util.Arrays.fill(scratch, to_ + n, to_ + keyTime, 0f);
+                    }
+                }
+                for (int s0 = 0; s0 < keyTime; s0 += BLOCK) {       // key s gets terms from queries t ≥ s only when causal
+                    int s1 = Math.min(keyTime, s0 + BLOCK), t0 = causal ? s0 : 0;
+                    Kernels.gemmBlock(dv, ko, kd, probs, po, 1, keyTime, dOut, qo, qd, null, true, s0, s1, 0, headDim, t0, time); // dv_s += Σ_t p·dout_t
+                    Kernels.gemmBlock(dkr, ko, kd, scratch, ds, 1, keyTime, qr, qo, qd, null, true, s0, s1, 0, headDim, t0, time); // dk_s += Σ_t ds·q_t
+                }
+                for (int r0 = 0; r0 < time; r0 += BLOCK) {
+                    int r1 = Math.min(time, r0 + BLOCK), n1 = causal ? Math.min(keyTime, r1) : keyTime;
+                    Kernels.gemmBlock(dqr, qo, qd, scratch, ds, keyTime, 1, kr, ko, kd, null, true, r0, r1, 0, headDim, 0, n1); // dq_t += Σ_s ds·k_s
+                }
+            }
+        }
     }
 
     /** After the backward of a cross-attention: ∂L/∂memory [B·Tk, d], through k and v. */

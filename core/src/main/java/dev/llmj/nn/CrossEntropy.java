@@ -28,8 +28,37 @@ public final class CrossEntropy {
                 count++;
             }
         }
-        final float inv = count == 0 ? 0f : 1f / count;
-        Parallel.forRange(rows, 16, (r0, r1) -> {
+        Rows t = ROWS.get();
+        t.set(logits, labels, vocab, dlogits, rowLoss, count == 0 ? 0f : 1f / count);
+        Parallel.forRange(rows, 16, t);
+        t.set(null, null, 0, null, null, 0f);
+        double total = 0;
+        for (int r = 0; r < rows; r++) total += rowLoss[r]; // in position order: the same on any thread count
+        return count == 0 ? Float.NaN : (float) (total / count);
+    }
+
+    /** The rows' parallel region with its arguments in fields, one per calling thread: a step allocates nothing. */
+    private static final class Rows implements Parallel.RangeTask {
+        float[] logits, dlogits, rowLoss;
+        int[] labels;
+        int vocab;
+        float inv;
+
+        void set(float[] logits, int[] labels, int vocab, float[] dlogits, float[] rowLoss, float inv) {
+            this.logits = logits;
+            this.labels = labels;
+            this.vocab = vocab;
+            this.dlogits = dlogits;
+            this.rowLoss = rowLoss;
+            this.inv = inv;
+        }
+
+        @Override
+        public void run(int r0, int r1) {
+            float[] logits = this.logits, dlogits = this.dlogits, rowLoss = this.rowLoss;
+            int[] labels = this.labels;
+            int vocab = this.vocab;
+            float inv = this.inv;
             for (int r = r0; r < r1; r++) {
                 int o = r * vocab;
                 float max = Float.NEGATIVE_INFINITY;
@@ -46,9 +75,8 @@ public final class CrossEntropy {
                     if (y != IGNORE) dlogits[o + y] -= inv;
                 }
             }
-        });
-        double total = 0;
-        for (int r = 0; r < rows; r++) total += rowLoss[r]; // in position order: the same on any thread count
-        return count == 0 ? Float.NaN : (float) (total / count);
+        }
     }
+
+    private static final ThreadLocal<Rows> ROWS = ThreadLocal.withInitial(Rows::new);
 }

@@ -112,17 +112,49 @@ public final class Kernels {
      */
     static void gemm(float[] y, float[] x, int xRow, int xCol, float[] m, float[] b, boolean accumulate, int rows, int in, int out) {
         int depth = Math.min(in, DEPTH);
-        int panel = Math.min(out, Math.max(4 * L, PANEL_BYTES / (Float.BYTES * Math.max(1, depth)) / (4 * L) * (4 * L)));
-        int panels = (out + panel - 1) / panel;
-        int rowBlock = Math.max(6, Math.min(60, 16384 / Math.max(1, panel) / 6 * 6)); // whole 6-row tiles
-        int rowBlocks = (rows + rowBlock - 1) / rowBlock;
-        Parallel.forRange(panels * rowBlocks, 1, (t0, t1) -> {
+        GemmTask g = GEMM.get();
+        g.panel = Math.min(out, Math.max(4 * L, PANEL_BYTES / (Float.BYTES * Math.max(1, depth)) / (4 * L) * (4 * L)));
+        int panels = (out + g.panel - 1) / g.panel;
+        g.rowBlock = Math.max(6, Math.min(60, 16384 / Math.max(1, g.panel) / 6 * 6)); // whole 6-row tiles
+        g.rowBlocks = (rows + g.rowBlock - 1) / g.rowBlock;
+        g.set(y, x, xRow, xCol, m, b, accumulate, rows, in, out);
+        Parallel.forRange(panels * g.rowBlocks, 1, g);
+        g.set(null, null, 0, 0, null, null, false, 0, 0, 0); // keeps no array past the call
+    }
+
+    /**
+     * {@link #gemm}'s parallel region with its arguments in fields, one per calling thread, so that
+     * a product allocates nothing (a lambda capturing them would be a new object at every call: a
+     * training step makes hundreds of products).
+     */
+    private static final class GemmTask implements Parallel.RangeTask {
+        float[] y, x, m, b;
+        int xRow, xCol, rows, in, out, panel, rowBlock, rowBlocks;
+        boolean accumulate;
+
+        void set(float[] y, float[] x, int xRow, int xCol, float[] m, float[] b, boolean accumulate, int rows, int in, int out) {
+            this.y = y;
+            this.x = x;
+            this.xRow = xRow;
+            this.xCol = xCol;
+            this.m = m;
+            this.b = b;
+            this.accumulate = accumulate;
+            this.rows = rows;
+            this.in = in;
+            this.out = out;
+        }
+
+        @Override
+        public void run(int t0, int t1) {
             for (int t = t0; t < t1; t++) { // consecutive tasks share a panel of M, which then stays in the cache
                 int o0 = (t / rowBlocks) * panel, o1 = Math.min(out, o0 + panel), r0 = (t % rowBlocks) * rowBlock, r1 = Math.min(rows, r0 + rowBlock);
                 gemmBlock(y, 0, out, x, 0, xRow, xCol, m, 0, out, b, accumulate, r0, r1, o0, o1, 0, in);
             }
-        });
+        }
     }
+
+    private static final ThreadLocal<GemmTask> GEMM = ThreadLocal.withInitial(GemmTask::new);
 
     /**
      * Y[r, o] = (or +=, if {@code accumulate}) Σ_k X[r, k]·M[k, o] (+ b[o]) for r in [r0, r1), o in
@@ -287,16 +319,41 @@ public final class Kernels {
      * that decoding one token at a time needs. Split over output columns.
      */
     public static void matmulRows(float[] y, float[] x, float[] w, float[] b, int rows, int in, int out) {
-        Parallel.forRange(out, Math.max(1, 65536 / Math.max(1, in * rows)), (o0, o1) -> { // a chunk worth a hand-off to another thread
-            int o = o0;
+        RowsTask t = ROWS.get();
+        t.set(y, x, w, b, rows, in, out);
+        Parallel.forRange(out, Math.max(1, 65536 / Math.max(1, in * rows)), t); // a chunk worth a hand-off to another thread
+        t.set(null, null, null, null, 0, 0, 0);
+    }
+
+    /** {@link #matmulRows}' parallel region, one per calling thread (as {@link GemmTask}): decoding a token allocates nothing. */
+    private static final class RowsTask implements Parallel.RangeTask {
+        float[] y, x, w, b;
+        int rows, in, out;
+
+        void set(float[] y, float[] x, float[] w, float[] b, int rows, int in, int out) {
+            this.y = y;
+            this.x = x;
+            this.w = w;
+            this.b = b;
+            this.rows = rows;
+            this.in = in;
+            this.out = out;
+        }
+
+        @Override
+        public void run(int o0, int o1) {
+            float[] y = this.y, x = this.x, w = this.w, b = this.b;
+            int rows = this.rows, in = this.in, out = this.out, o = o0;
             for (; o + 4 <= o1; o += 4) for (int r = 0; r < rows; r++) dot4(y, r * out + o, x, r * in, w, o * in, in, b, o);
             for (; o < o1; o++) {
                 for (int r = 0; r < rows; r++) {
                     y[r * out + o] = dot(x, r * in, w, o * in, in) + (b == null ? 0f : b[o]);
                 }
             }
-        });
+        }
     }
+
+    private static final ThreadLocal<RowsTask> ROWS = ThreadLocal.withInitial(RowsTask::new);
 
     /**
      * y[yo + j] = x[xo…] · w[wo + j·n…] (+ b[bo + j]) for j = 0..3: four {@link #dot}s that share each
@@ -328,8 +385,25 @@ public final class Kernels {
 
     /** dst[C, R] = src[R, C]ᵀ, in 32 × 32 blocks so both sides move whole cache lines; blocks of rows in parallel. */
     public static void transpose(float[] src, float[] dst, int rows, int cols) {
-        final int B = 32;
-        Parallel.forRange((rows + B - 1) / B, Math.max(1, 65536 / Math.max(1, B * cols)), (b0, b1) -> {
+        TransposeTask t = TRANSPOSE.get();
+        t.src = src;
+        t.dst = dst;
+        t.rows = rows;
+        t.cols = cols;
+        Parallel.forRange((rows + TransposeTask.B - 1) / TransposeTask.B, Math.max(1, 65536 / Math.max(1, TransposeTask.B * cols)), t);
+        t.src = t.dst = null;
+    }
+
+    /** {@link #transpose}'s parallel region, one per calling thread (as {@link GemmTask}). */
+    private static final class TransposeTask implements Parallel.RangeTask {
+        static final int B = 32;
+        float[] src, dst;
+        int rows, cols;
+
+        @Override
+        public void run(int b0, int b1) {
+            float[] src = this.src, dst = this.dst;
+            int rows = this.rows, cols = this.cols;
             for (int r0 = b0 * B; r0 < Math.min(rows, b1 * B); r0 += B) {
                 int r1 = Math.min(rows, r0 + B);
                 for (int c0 = 0; c0 < cols; c0 += B) {
@@ -340,8 +414,10 @@ public final class Kernels {
                     }
                 }
             }
-        });
+        }
     }
+
+    private static final ThreadLocal<TransposeTask> TRANSPOSE = ThreadLocal.withInitial(TransposeTask::new);
 
     /** dX[R, I] += dY[R, O] · W[O, I]: W is already laid out [O, I], as {@link #gemm} wants its M. */
     public static void matmulBackwardInput(float[] dx, float[] dy, float[] w, int rows, int in, int out) {

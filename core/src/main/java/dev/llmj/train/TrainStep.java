@@ -45,7 +45,7 @@ public final class TrainStep<B> {
      * finite (then {@link #gradNorm()} is that norm); the caller says what to do about it.
      */
     public boolean run(Supplier<B> batches, float lr) {
-        model.zeroGrad();
+        for (int i = 0; i < params.size(); i++) params.get(i).zeroGrad(); // the model's own list: model.zeroGrad() would build it anew
         loss = 0f;
         gradNorm = Float.NaN;
         for (int micro = 0; micro < gradAccum; micro++) {

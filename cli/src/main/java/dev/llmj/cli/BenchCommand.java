@@ -155,7 +155,7 @@ final class BenchCommand implements Runnable {
         Integer newTokens;
         @Option(names = "--batch", paramLabel = "B", defaultValue = "1", description = "Sequences generated together. Default: ${DEFAULT-VALUE}.")
         int batch;
-        @Option(names = "--runs", paramLabel = "N", defaultValue = "5", description = "Measured runs after three warm-up runs. Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--runs", paramLabel = "N", defaultValue = "5", description = "Measured runs after a warm-up (3 runs and 3 s at least). Default: ${DEFAULT-VALUE}.")
         int runs;
         @Mixin
         ThreadsOption threads;
@@ -193,15 +193,28 @@ final class BenchCommand implements Runnable {
             }
             Generator gen = new Generator(m, null); // ids only: no <eos>, so every run writes all its tokens
             GenerationConfig cfg = new GenerationConfig(fresh, 1f, 0, 1f, 0f, 1f, 1, List.of(), false);
-            // warm-up: three runs, because the JIT reaches its final code for the prefill kernel only in
-            // the third or fourth (measured on gpt2-124m: prefill at 108, 109, 107, then 205 tokens/s)
-            for (int w = 0; w < 3; w++) gen.generateIds(prompts, cfg.withSeed(-1 - w), null);
+            // warm-up: three runs and three seconds at least, because the JIT reaches its final code for the
+            // prefill kernel only in the third or fourth run of gpt2-124m (prefill at 108, 109, 107, then 205
+            // tokens/s), and a small model's runs are too short to compile anything (the `small` shape after
+            // three runs: prefill 1,900 tokens/s, after three seconds 27,000)
+            long warmStart = System.nanoTime();
+            for (int w = 0; w < 3 || System.nanoTime() - warmStart < 3_000_000_000L; w++) gen.generateIds(prompts, cfg.withSeed(-1 - w), null);
             double[] prefill = new double[runs], decode = new double[runs];
             for (int i = 0; i < runs; i++) {
                 Generator.Timing t = gen.generateIds(prompts, cfg.withSeed(i), null).get(0).timing();
                 prefill[i] = t.prefillTokensPerSec();
                 decode[i] = t.decodeTokensPerSec();
             }
+            // garbage per decoded token: what a run of `fresh` tokens allocates beyond a run of one token (the same
+            // prompts, so the same per-call setup: results, samplers), over the tokens between them, in every thread
+            com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            GenerationConfig one = new GenerationConfig(1, 1f, 0, 1f, 0f, 1f, 1, List.of(), false);
+            long a0 = mx.getTotalThreadAllocatedBytes();
+            gen.generateIds(prompts, one, null);
+            long a1 = mx.getTotalThreadAllocatedBytes();
+            gen.generateIds(prompts, cfg.withSeed(0), null);
+            long a2 = mx.getTotalThreadAllocatedBytes();
+            double perToken = fresh > 1 ? Math.max(0, (a2 - a1) - (a1 - a0)) / (double) ((fresh - 1) * batch) : 0;
             long weightBytes = m.parameterCount() * Float.BYTES;
             // a decode step reads every matrix once, but only one row of each embedding table (a tied head reads it whole, once)
             long readBytes = (m.parameterCount() - (m.positions == null ? 0 : m.positions.weight.size())
@@ -220,6 +233,7 @@ final class BenchCommand implements Runnable {
             res.put("decode_weight_gb_per_sec", round(median(decode) / batch * passes * readBytes / 1e9));
             res.put("weights_mb", Math.round(weightBytes / 1e3) / 1e3);
             res.put("kv_cache_mb", Math.round(KvCache.bytes(m.config, batch) / 1e3) / 1e3);
+            res.put("allocated_bytes_per_decoded_token", Math.round(perToken));
             res.put("peak_rss_mb", round(peakRss() / 1e6));
             res.put("runs", runs);
             PrintWriter out = spec.commandLine().getOut();
@@ -232,8 +246,8 @@ final class BenchCommand implements Runnable {
             out.printf("prefill  %,10.1f tokens/s   (%d-token prompt%s)%n", median(prefill), prompt, batch > 1 ? " × " + batch : "");
             out.printf("decode   %,10.1f tokens/s   (%d new tokens%s; weights read at %.1f GB/s)%n", median(decode), fresh,
                     batch > 1 ? " × " + batch : "", (double) res.get("decode_weight_gb_per_sec"));
-            out.printf("memory   weights %.1f MB, KV cache %.1f MB, peak RSS %.0f MB (median of %d runs)%n", res.get("weights_mb"),
-                    res.get("kv_cache_mb"), res.get("peak_rss_mb"), runs);
+            out.printf("memory   weights %.1f MB, KV cache %.1f MB, peak RSS %.0f MB (median of %d runs); %,d bytes allocated per decoded token%n",
+                    res.get("weights_mb"), res.get("kv_cache_mb"), res.get("peak_rss_mb"), runs, Math.round(perToken));
             return 0;
         }
 

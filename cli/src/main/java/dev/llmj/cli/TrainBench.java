@@ -191,7 +191,7 @@ final class TrainBench implements Callable<Integer> {
         res.put("peak_gflops", peak);
         res.put("peak_fraction", round(gflops / peak, 4));
         res.put("peak_rss_mb", round(BenchCommand.peakRss() / 1e6, 1));
-        res.put("allocated_mb_per_step", round(allocated / 1e6 / steps, 3));
+        res.put("allocated_bytes_per_step", Math.round((double) allocated / steps));
         res.put("gc_count", gcs);
         res.put("loss_first", round(firstLoss, 4));
         res.put("loss_last", round(step.loss(), 4));
@@ -209,8 +209,8 @@ final class TrainBench implements Callable<Integer> {
         out.printf("speed    %,.0f tokens/s%n", tokensPerSec);
         out.printf("compute  %.1f GFLOPS, %.1f%% of the FloatVector FMA peak (%.0f GFLOPS = 133 × %d threads); %.2f MFLOP per token%n",
                 gflops, 100 * gflops / peak, peak, Parallel.threads(), flopsPerToken / 1e6);
-        out.printf("memory   peak RSS %,.0f MB; %.3f MB allocated per step, %d GC%s while measuring%n", BenchCommand.peakRss() / 1e6,
-                allocated / 1e6 / steps, gcs, gcs == 1 ? "" : "s");
+        out.printf("memory   peak RSS %,.0f MB; %,d bytes allocated per step, %d GC%s while measuring%n", BenchCommand.peakRss() / 1e6,
+                Math.round((double) allocated / steps), gcs, gcs == 1 ? "" : "s");
         out.printf("loss     %.4f → %.4f (random labels: about ln %d = %.2f)%n", firstLoss, step.loss(), V, Math.log(V));
         return 0;
     }

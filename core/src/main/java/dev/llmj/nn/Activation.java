@@ -20,18 +20,24 @@ public enum Activation {
      * interpreted, which the Vector API's TANH (an intrinsic with a different fallback) does not.
      */
     public void forward(float[] x, float[] out, float[] deriv, int n) {
+        forward(x, out, deriv, 0, n);
+    }
+
+    /** The same for i in [from, to): any split of a range gives the same values (each element is its own). */
+    public void forward(float[] x, float[] out, float[] deriv, int from, int to) {
         switch (this) {
             case GELU -> {
-                int i = geluVector(x, out, deriv, n);
-                for (; i < n; i++) {
-                    float v = x[i];
-                    float t = rationalTanh(SQRT_2_OVER_PI * (v + 0.044715f * v * v * v));
-                    out[i] = 0.5f * v * (1f + t);
-                    deriv[i] = 0.5f * (1f + t) + 0.5f * v * (1f - t * t) * SQRT_2_OVER_PI * (1f + 3f * 0.044715f * v * v);
+                int i = geluVector(x, out, deriv, from, to);
+                for (; i < to; i++) { // the vector loop's operations in its order: an element gets the same bits in either
+                    float v = x[i], c = SQRT_2_OVER_PI, a = 0.044715f;
+                    float t = rationalTanh((v * v * a * v + v) * c);
+                    float half = (t + 1f) * 0.5f;
+                    out[i] = half * v;
+                    deriv[i] = half + v * 0.5f * (-(t * t) + 1f) * c * (v * v * (3f * a) + 1f);
                 }
             }
             case GELU_ERF -> {
-                for (int i = 0; i < n; i++) {
+                for (int i = from; i < to; i++) {
                     double v = x[i], g = Math.exp(-0.5 * v * v);    // e^{−x²/2}: shared by Φ's erfc and by φ
                     double p = phiGivenGauss(v, g);
                     out[i] = (float) (v * p);
@@ -39,13 +45,13 @@ public enum Activation {
                 }
             }
             case RELU -> {
-                for (int i = 0; i < n; i++) {
+                for (int i = from; i < to; i++) {
                     out[i] = x[i] > 0 ? x[i] : 0f;
                     deriv[i] = x[i] > 0 ? 1f : 0f;
                 }
             }
             case SILU, SWIGLU -> {
-                for (int i = 0; i < n; i++) {
+                for (int i = from; i < to; i++) {
                     float v = x[i], sg = (float) (1.0 / (1.0 + Math.exp(-v)));
                     out[i] = v * sg;
                     deriv[i] = sg * (1f + v * (1f - sg));
@@ -70,11 +76,11 @@ public enum Activation {
         return p / q;
     }
 
-    /** GELU-tanh over whole vectors; returns where the scalar loop takes over. */
-    private static int geluVector(float[] x, float[] out, float[] deriv, int n) {
-        int i = 0;
+    /** GELU-tanh over whole vectors from {@code from}; returns where the scalar loop takes over. */
+    private static int geluVector(float[] x, float[] out, float[] deriv, int from, int to) {
+        int i = from;
         float c = SQRT_2_OVER_PI, a = 0.044715f;
-        for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+        for (int bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
             FloatVector v = FloatVector.fromArray(S, x, i);
             FloatVector u = v.mul(v).mul(a).mul(v).add(v).mul(c);                      // c·(x + a·x³)
             FloatVector z = u.min(CLAMP).max(-CLAMP), z2 = z.mul(z);

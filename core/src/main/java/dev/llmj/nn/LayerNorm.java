@@ -1,5 +1,7 @@
 package dev.llmj.nn;
 
+import dev.llmj.tensor.Parallel;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -40,10 +42,24 @@ public final class LayerNorm implements Norm {
         return normalise(x, rows, y, null, null);
     }
 
-    /** y = the normalised rows; x̂ and 1/σ kept in {@code xhat}, {@code rstd} when not null. */
+    /** y = the normalised rows; x̂ and 1/σ kept in {@code xhat}, {@code rstd} when not null. Rows in parallel: each is its own. */
     private float[] normalise(float[] x, int rows, float[] y, float[] xhat, float[] rstd) {
-        float[] g = weight.value, b = bias == null ? null : bias.value;
-        for (int r = 0; r < rows; r++) {
+        cx = x;
+        cy = y;
+        cXhat = xhat;
+        cRstd = rstd;
+        Parallel.forRange(rows, Math.max(1, 4096 / d), forwardRows);
+        cx = cy = cXhat = cRstd = null;
+        return y;
+    }
+
+    // a call's arrays, for the parallel regions (fields, not a lambda's captures: no allocation per call)
+    private float[] cx, cy, cXhat, cRstd, cDy, cDg, cDb;
+    private final Parallel.RangeTask forwardRows = this::forwardRows, backwardRows = this::backwardRows, paramColumns = this::paramColumns;
+
+    private void forwardRows(int from, int to) {
+        float[] x = cx, y = cy, xhat = cXhat, rstd = cRstd, g = weight.value, b = bias == null ? null : bias.value;
+        for (int r = from; r < to; r++) {
             int o = r * d;
             float mean = 0f;
             for (int i = 0; i < d; i++) mean += x[o + i];
@@ -62,22 +78,30 @@ public final class LayerNorm implements Norm {
                 y[o + i] = h * g[i] + (b == null ? 0f : b[i]);
             }
         }
-        return y;
     }
 
     @Override
     public float[] backward(float[] dy) {
         float[] dx = ws.exact(Workspace.Slot.NORM_DX, rows * d);
-        float[] g = weight.value, dg = weight.grad(), db = bias == null ? null : bias.grad();
-        for (int r = 0; r < rows; r++) {
+        cDy = dy;
+        cy = dx;
+        cDg = weight.grad();                                                          // made here, not by two workers at once
+        cDb = bias == null ? null : bias.grad();
+        Parallel.forRange(rows, Math.max(1, 4096 / d), backwardRows);                 // dx: each row its own
+        Parallel.forRange(d, Math.max(1, 65536 / Math.max(1, rows)), paramColumns);   // dγ, dβ: each column summed in row order
+        cDy = cy = cDg = cDb = null;
+        return dx;
+    }
+
+    private void backwardRows(int from, int to) {
+        float[] dy = cDy, dx = cy, g = weight.value;
+        for (int r = from; r < to; r++) {
             int o = r * d;
             float meanG = 0f, meanGx = 0f;
             for (int i = 0; i < d; i++) {
                 float gi = dy[o + i] * g[i];
                 meanG += gi;
                 meanGx += gi * xhat[o + i];
-                dg[i] += dy[o + i] * xhat[o + i];
-                if (db != null) db[i] += dy[o + i];
             }
             meanG /= d;
             meanGx /= d;
@@ -85,7 +109,17 @@ public final class LayerNorm implements Norm {
                 dx[o + i] = (dy[o + i] * g[i] - meanG - xhat[o + i] * meanGx) * rstd[r];
             }
         }
-        return dx;
+    }
+
+    private void paramColumns(int from, int to) {
+        float[] dy = cDy, dg = cDg, db = cDb;
+        for (int r = 0; r < rows; r++) {
+            int o = r * d;
+            for (int i = from; i < to; i++) {
+                dg[i] += dy[o + i] * xhat[o + i];
+                if (db != null) db[i] += dy[o + i];
+            }
+        }
     }
 
     @Override

@@ -75,8 +75,7 @@ public final class Linear {
 
     /** Accumulates dW (and db) and returns dX for the last forward's input. */
     public float[] backward(float[] dy) {
-        float[] dx = ws.exact(dxSlot, rows * in); // only training needs it
-        java.util.Arrays.fill(dx, 0f);
+        float[] dx = ws.exact(dxSlot, rows * in); // only training needs it; overwritten
         Kernels.matmulBackwardInput(dx, dy, weight.value, rows, in, out);
         if (colSum == null) colSum = new float[out];
         Kernels.matmulBackwardWeight(weight.grad(), bias == null ? null : bias.grad(), dy, x, rows, in, out, colSum);

@@ -1,5 +1,7 @@
 package dev.llmj.nn;
 
+import dev.llmj.tensor.Parallel;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -39,13 +41,8 @@ public final class Mlp {
         }
         pre = fc.forward(x, rows);     // [R, h]
         upOut = up == null ? null : up.forward(x, rows);
-        activation.forward(pre, act, dact, rows * h);
-        float[] in = act;
-        if (upOut != null) {
-            for (int i = 0; i < rows * h; i++) hidden[i] = act[i] * upOut[i];
-            in = hidden;
-        }
-        return proj.forward(in, rows);
+        Parallel.forRange(rows * h, 16384, activate);
+        return proj.forward(upOut != null ? hidden : act, rows);
     }
 
     /** The same into {@code y} [R, d], keeping nothing: inference, on the workspace's arrays. */
@@ -65,7 +62,33 @@ public final class Mlp {
         int n = rows * fc.out;
         float[] dh = proj.backward(dy);                 // [R, h]
         float[] dpre = ws.exact(Workspace.Slot.MLP_D_PRE, n), dup = up != null ? ws.exact(Workspace.Slot.MLP_D_UP, n) : null;
-        for (int i = 0; i < n; i++) {
+        cDh = dh;
+        cDpre = dpre;
+        cDup = dup;
+        Parallel.forRange(n, 16384, backElements);
+        cDh = cDpre = cDup = null;
+        float[] dx = fc.backward(dpre);
+        if (up != null) {
+            float[] dx2 = up.backward(dup);
+            for (int i = 0; i < rows * fc.in; i++) dx[i] += dx2[i];
+        }
+        return dx;
+    }
+
+    // the elementwise steps, in parallel over ranges of elements (each its own), bound once: no allocation per call
+    private final Parallel.RangeTask activate = this::activate, backElements = this::backElements;
+    private float[] cDh, cDpre, cDup;
+
+    /** act = f(pre) and f′(pre); SwiGLU: hidden = act · up. */
+    private void activate(int from, int to) {
+        activation.forward(pre, act, dact, from, to);
+        if (upOut != null) for (int i = from; i < to; i++) hidden[i] = act[i] * upOut[i];
+    }
+
+    /** ∂L/∂pre (and SwiGLU's ∂L/∂up) from ∂L/∂hidden. */
+    private void backElements(int from, int to) {
+        float[] dh = cDh, dpre = cDpre, dup = cDup;
+        for (int i = from; i < to; i++) {
             if (upOut != null) {
                 dup[i] = dh[i] * act[i];
                 dpre[i] = dh[i] * upOut[i] * dact[i];
@@ -73,12 +96,6 @@ public final class Mlp {
                 dpre[i] = dh[i] * dact[i];
             }
         }
-        float[] dx = fc.backward(dpre);
-        if (up != null) {
-            float[] dx2 = up.backward(dup);
-            for (int i = 0; i < rows * fc.in; i++) dx[i] += dx2[i];
-        }
-        return dx;
     }
 
     /** Shares the backward's arrays, and its linear layers', with a model's other blocks. */

@@ -419,9 +419,9 @@ public final class Kernels {
 
     private static final ThreadLocal<TransposeTask> TRANSPOSE = ThreadLocal.withInitial(TransposeTask::new);
 
-    /** dX[R, I] += dY[R, O] · W[O, I]: W is already laid out [O, I], as {@link #gemm} wants its M. */
+    /** dX[R, I] = dY[R, O] · W[O, I] (overwritten): W is already laid out [O, I], as {@link #gemm} wants its M. */
     public static void matmulBackwardInput(float[] dx, float[] dy, float[] w, int rows, int in, int out) {
-        gemm(dx, dy, out, 1, w, null, true, rows, out, in);
+        gemm(dx, dy, out, 1, w, null, false, rows, out, in);
     }
 
     /**
@@ -430,10 +430,38 @@ public final class Kernels {
      */
     public static void matmulBackwardWeight(float[] dw, float[] db, float[] dy, float[] x, int rows, int in, int out, float[] colSum) {
         gemm(dw, dy, 1, out, x, null, true, out, rows, in);
-        if (db != null) {
-            java.util.Arrays.fill(colSum, 0, out, 0f);
-            for (int r = 0; r < rows; r++) for (int o = 0; o < out; o++) colSum[o] += dy[r * out + o]; // each column summed in r order
-            for (int o = 0; o < out; o++) db[o] += colSum[o];
+        if (db != null) columnSums(db, dy, rows, out, colSum);
+    }
+
+    /**
+     * db[o] += Σ_r m[r, o] for m [R, O], each column summed in r order into {@code colSum} [O] first:
+     * the same bits as one thread's loop, in parallel over ranges of columns.
+     */
+    public static void columnSums(float[] db, float[] m, int rows, int out, float[] colSum) {
+        ColumnsTask t = COLUMNS.get();
+        t.db = db;
+        t.m = m;
+        t.colSum = colSum;
+        t.rows = rows;
+        t.out = out;
+        Parallel.forRange(out, Math.max(16, 65536 / Math.max(1, rows)), t);
+        t.db = t.m = t.colSum = null;
+    }
+
+    /** {@link #columnSums}' parallel region, one per calling thread (as {@link GemmTask}). */
+    private static final class ColumnsTask implements Parallel.RangeTask {
+        float[] db, m, colSum;
+        int rows, out;
+
+        @Override
+        public void run(int o0, int o1) {
+            float[] db = this.db, m = this.m, colSum = this.colSum;
+            int rows = this.rows, out = this.out;
+            java.util.Arrays.fill(colSum, o0, o1, 0f);
+            for (int r = 0; r < rows; r++) for (int o = o0; o < o1; o++) colSum[o] += m[r * out + o];
+            for (int o = o0; o < o1; o++) db[o] += colSum[o];
         }
     }
+
+    private static final ThreadLocal<ColumnsTask> COLUMNS = ThreadLocal.withInitial(ColumnsTask::new);
 }

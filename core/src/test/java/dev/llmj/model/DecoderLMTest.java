@@ -108,8 +108,14 @@ class DecoderLMTest {
 
     @Test
     void resultsDoNotDependOnTheThreadCount() {
-        // wide enough (64 rows × 1,024 hidden) that the matmuls really split into several chunks
-        ModelConfig c = ModelConfig.llama(VOCAB, 32, 32, 2, 4, 2, 1024);
+        // wide enough (64 rows × 1,024 hidden) that the matmuls really split into several chunks; GPT-2 with
+        // d = 264 so that the GELU's and the norms' ranges split at places that are not whole vectors
+        for (ModelConfig c : List.of(ModelConfig.llama(VOCAB, 32, 32, 2, 4, 2, 1024), ModelConfig.gpt2(VOCAB, 32, 264, 2, 4, 0f))) {
+            sameOnAnyThreadCount(c);
+        }
+    }
+
+    private static void sameOnAnyThreadCount(ModelConfig c) {
         int[] ids = randomIds(new Rng(1), 64, VOCAB), labels = randomIds(new Rng(2), 64, VOCAB);
         List<float[]> first = null;
         int before = dev.llmj.tensor.Parallel.threads();

@@ -30,4 +30,21 @@ class ActivationTest {
             assertEquals(Activation.GELU.apply(x[i]), out[i], 2e-6, "apply agrees");
         }
     }
+
+    @Test
+    void anElementGetsTheSameBitsInTheVectorLoopAndTheScalarTail() {
+        // training splits the elements into ranges per thread: which ones fall in a scalar tail must not matter
+        int n = 997;
+        float[] x = new float[n], out = new float[n], deriv = new float[n], one = new float[n], dOne = new float[n];
+        dev.llmj.tensor.Rng r = new dev.llmj.tensor.Rng(3);
+        for (int i = 0; i < n; i++) x[i] = (float) (r.nextGaussian() * 3);
+        for (Activation a : Activation.values()) {
+            a.forward(x, out, deriv, n);
+            for (int i = 0; i < n; i++) a.forward(x, one, dOne, i, i + 1); // every element alone: the scalar path
+            for (int i = 0; i < n; i++) {
+                assertEquals(Float.floatToIntBits(out[i]), Float.floatToIntBits(one[i]), a + " at " + x[i]);
+                assertEquals(Float.floatToIntBits(deriv[i]), Float.floatToIntBits(dOne[i]), a + "' at " + x[i]);
+            }
+        }
+    }
 }

@@ -50,10 +50,10 @@ class KernelsTest {
         for (int[] s : new int[][] {{13, 768, 300}, {70, 40, 65}, {768, 128, 384}, {5, 33, 17}}) {
             int rows = s[0], in = s[1], out = s[2];
             float[] x = random(rows * in, 7), w = random(out * in, 8), dy = random(rows * out, 9);
-            float[] dx = random(rows * in, 10), dw = random(out * in, 11), db = random(out, 12);  // kernels add to what is there
+            float[] dx = random(rows * in, 10), dw = random(out * in, 11), db = random(out, 12);  // dW and db add to what is there
             double[] wantDx = new double[rows * in], wantDw = new double[out * in], wantDb = new double[out];
             for (int r = 0; r < rows; r++) for (int i = 0; i < in; i++) {
-                double acc = dx[r * in + i];
+                double acc = 0;                              // dX is overwritten; dW and db accumulate
                 for (int o = 0; o < out; o++) acc += (double) dy[r * out + o] * w[o * in + i];
                 wantDx[r * in + i] = acc;
             }

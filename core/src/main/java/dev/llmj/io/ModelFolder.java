@@ -184,15 +184,23 @@ public final class ModelFolder {
 
     /**
      * Copies the tensors of {@code file}, named as {@link #tensors} names them, into the model, one
-     * at a time as they are read (the weights never exist twice in memory); every one must be there,
-     * shaped right. Tensors the model has no use for are skipped.
+     * at a time as they are read: a tensor stored as the model holds it is read straight into its
+     * parameter, one stored stacked or transposed (GPT-2's c_attn, its Conv1D layout) through one
+     * array of its size, so the weights never exist twice in memory. Every one must be there, shaped
+     * right; tensors the model has no use for are skipped.
      */
     public static void load(DecoderLM m, Path file) {
         Map<String, Binding> bindings = bindings(m);
         java.util.Set<String> missing = new java.util.LinkedHashSet<>(bindings.keySet());
-        Safetensors.read(file, (name, have) -> {
-            // the original GPT-2 files drop the "transformer." prefix
-            String key = bindings.containsKey(name) ? name : bindings.containsKey("transformer." + name) ? "transformer." + name : null;
+        // the original GPT-2 files drop the "transformer." prefix
+        java.util.function.Function<String, String> keyOf = name -> bindings.containsKey(name) ? name
+                : bindings.containsKey("transformer." + name) ? "transformer." + name : null;
+        java.util.function.Function<String, float[]> into = name -> { // one parameter as stored: read into it in place
+            Binding b = keyOf.apply(name) == null ? null : bindings.get(keyOf.apply(name));
+            return b != null && b.parts().size() == 1 && !b.transposed() ? b.parts().get(0).value : null;
+        };
+        Safetensors.read(file, into, (name, have) -> {
+            String key = keyOf.apply(name);
             if (key == null) return;
             Binding b = bindings.get(key);
             if (!java.util.Arrays.equals(have.shape(), b.shape())) {
@@ -202,7 +210,7 @@ public final class ModelFolder {
             float[] stacked = b.transposed() ? transposed(have.data(), have.shape()[0], have.shape()[1]) : have.data();
             int at = 0;
             for (Param p : b.parts()) {
-                System.arraycopy(stacked, at, p.value, 0, p.size());
+                if (stacked != p.value) System.arraycopy(stacked, at, p.value, 0, p.size());
                 at += p.size();
             }
             missing.remove(key);

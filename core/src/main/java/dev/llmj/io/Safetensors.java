@@ -79,6 +79,15 @@ public final class Safetensors {
      * none: a model that copies each into its own arrays never holds its weights twice.
      */
     public static void read(Path file, java.util.function.BiConsumer<String, Tensor> each) {
+        read(file, name -> null, each);
+    }
+
+    /**
+     * The same, reading each tensor's values straight into {@code into.apply(name)} when that gives an
+     * array of exactly the tensor's size (a model's own parameter: then no copy of it is ever made),
+     * else into a fresh array.
+     */
+    public static void read(Path file, java.util.function.Function<String, float[]> into, java.util.function.BiConsumer<String, Tensor> each) {
         if (!Files.isRegularFile(file)) throw new LlmjException(file + " does not exist");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
@@ -115,7 +124,8 @@ public final class Safetensors {
                 if (begin < 0 || end != begin + n * width || dataStart + end > size) {
                     throw corrupt(file, "tensor " + e.getKey() + " does not fit its byte range");
                 }
-                float[] f = new float[(int) n];
+                float[] f = into.apply(e.getKey());
+                if (f == null || f.length != n) f = new float[(int) n];
                 for (int i0 = 0; i0 < n; ) { // through one small buffer: a tensor never exists twice in memory
                     int count = (int) Math.min(n - i0, chunk.capacity() / width);
                     chunk.clear().limit(count * width);

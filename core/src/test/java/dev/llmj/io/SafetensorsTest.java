@@ -39,6 +39,13 @@ class SafetensorsTest {
             assertArrayEquals(t.get(k).shape(), back.get(k).shape(), k);
             assertArrayEquals(t.get(k).data(), back.get(k).data(), 0f, k);
         }
+        float[] mine = new float[601 * 500], wrongSize = new float[5];          // read in place when the size fits, else fresh
+        Map<String, float[]> got = new LinkedHashMap<>();
+        Safetensors.read(file, name -> name.equals("t1") ? mine : name.equals("t2") ? wrongSize : null, (name, tensor) -> got.put(name, tensor.data()));
+        org.junit.jupiter.api.Assertions.assertSame(mine, got.get("t1"));
+        assertArrayEquals(t.get("t1").data(), mine, 0f);
+        assertArrayEquals(t.get("t2").data(), got.get("t2"), 0f);
+        assertArrayEquals(new float[5], wrongSize, 0f);
         List<String> order = new ArrayList<>();
         Safetensors.read(file, (name, tensor) -> order.add(name)); // one at a time, in the header's order
         assertEquals(List.of("t0", "t1", "t2", "t3"), order);

@@ -74,7 +74,8 @@ public final class Seq2SeqLM implements Trainable<PairBatcher.PairBatch> {
         generator = new Linear("generator", d, c.vocabSize(), true);
         Workspace encoderWs = new Workspace(); // the encoder's rows (source) differ from the decoder's (target): a workspace each
         for (Block b : encoder) b.share(encoderWs);
-        for (Block b : decoder) b.share(ws);
+        Workspace crossWs = new Workspace();   // and the cross-attentions' keys are source rows among target rows
+        for (Block b : decoder) b.share(ws, crossWs);
         generator.share(ws, Workspace.Slot.HEAD_DX);
         srcDrop = new Dropout(c.dropout());
         tgtDrop = new Dropout(c.dropout());

@@ -181,6 +181,15 @@ public final class Block {
      * with the model's other blocks: the memory they need is one block's, whatever the depth.
      */
     public void share(Workspace ws) {
+        share(ws, ws);
+    }
+
+    /**
+     * The same, with the cross-attention's arrays in {@code crossWs} (shared by the cross-attentions of
+     * a decoder's blocks): its keys are the source's rows, the self-attention's the target's, and one
+     * slot for both would be made anew twice per block and step.
+     */
+    public void share(Workspace ws, Workspace crossWs) {
         this.ws = ws;
         norm1.share(ws);
         norm2.share(ws);
@@ -188,7 +197,7 @@ public final class Block {
         mlp.share(ws);
         if (cross != null) {
             crossNorm.share(ws);
-            cross.share(ws);
+            cross.share(crossWs);
         }
     }
 

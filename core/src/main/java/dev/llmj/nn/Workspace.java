@@ -6,7 +6,7 @@ package dev.llmj.nn;
  * Inference (the KV-cache path): training keeps each layer's activations for its backward pass;
  * inference needs none of them once the next layer has read them, so each block borrows the same
  * arrays as the block before it: the memory for activations does not grow with the depth (llama-110m
- * reading a 128-token prompt: about 9 MB, not 12 layers × 9 MB). These arrays grow to the largest
+ * reading a 128-token prompt: about 10 MB, not 12 layers × 10 MB). These arrays grow to the largest
  * call and are then kept ({@link #get}); a smaller call uses their front, so a prompt followed by
  * one-token steps allocates nothing after the first prompt of that length.
  * <p>

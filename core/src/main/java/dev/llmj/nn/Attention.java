@@ -164,9 +164,10 @@ public final class Attention {
     public float[] forwardCached(float[] x, int seqs, int n, int[] rows, int[] start, float[] keys, float[] values, int capacity,
                                  float[] y, Workspace ws) {
         int count = seqs * n, qd = nHeads * headDim, kd = nKvHeads * headDim;
-        float[] cq = q.forwardInference(x, count, ws.get(Workspace.Slot.Q, count * qd), ws);
-        float[] kk = k.forwardInference(x, count, ws.get(Workspace.Slot.K, count * kd), ws);
-        float[] vv = v.forwardInference(x, count, ws.get(Workspace.Slot.V, count * kd), ws);
+        Linear.transposeInput(x, count, d, ws); // once for q, k and v
+        float[] cq = q.forwardInferenceTransposed(x, count, ws.get(Workspace.Slot.Q, count * qd), ws);
+        float[] kk = k.forwardInferenceTransposed(x, count, ws.get(Workspace.Slot.K, count * kd), ws);
+        float[] vv = v.forwardInferenceTransposed(x, count, ws.get(Workspace.Slot.V, count * kd), ws);
         float[] cOut = ws.get(Workspace.Slot.ATTENDED, count * qd), scores = ws.get(Workspace.Slot.SCORES, seqs * nHeads * capacity);
         for (int r = 0; r < seqs; r++) {
             for (int i = 0; i < n; i++) {

@@ -73,6 +73,22 @@ public final class Linear {
         return y;
     }
 
+    /**
+     * {@link #forwardInference} for several layers reading the same input (q, k, v; gate and up): the
+     * caller has put Xᵀ [in, R] in the workspace's {@code X_T} once, by {@link #transposeInput}.
+     */
+    public float[] forwardInferenceTransposed(float[] x, int rows, float[] y, Workspace ws) {
+        if (rows <= FEW_ROWS) return forwardInference(x, rows, y, ws);
+        Kernels.matmulWeightRowsTransposed(y, ws.get(Workspace.Slot.X_T, rows * in), weight.value, bias == null ? null : bias.value,
+                rows, in, out, ws.get(Workspace.Slot.Y_T, rows * out));
+        return y;
+    }
+
+    /** Xᵀ into the workspace's {@code X_T}, for {@link #forwardInferenceTransposed} (nothing to do for a few rows). */
+    public static void transposeInput(float[] x, int rows, int in, Workspace ws) {
+        if (rows > FEW_ROWS) Kernels.transpose(x, ws.get(Workspace.Slot.X_T, rows * in), rows, in);
+    }
+
     /** Accumulates dW (and db) and returns dX for the last forward's input. */
     public float[] backward(float[] dy) {
         float[] dx = ws.exact(dxSlot, rows * in); // only training needs it; overwritten

@@ -48,13 +48,13 @@ public final class Mlp {
     /** The same into {@code y} [R, d], keeping nothing: inference, on the workspace's arrays. */
     public float[] forwardInference(float[] x, int rows, float[] y, Workspace ws) {
         int n = rows * fc.out;
-        float[] p = fc.forwardInference(x, rows, ws.get(Workspace.Slot.PRE, n), ws);
-        float[] a = ws.get(Workspace.Slot.ACT, n);
-        activation.forward(p, a, ws.get(Workspace.Slot.DERIV, n), n);
-        if (up != null) {
-            float[] u = up.forwardInference(x, rows, ws.get(Workspace.Slot.UP, n), ws);
-            for (int i = 0; i < n; i++) a[i] *= u[i];
-        }
+        Linear.transposeInput(x, rows, fc.in, ws); // once for gate and up
+        iPre = fc.forwardInferenceTransposed(x, rows, ws.get(Workspace.Slot.PRE, n), ws);
+        iUp = up == null ? null : up.forwardInferenceTransposed(x, rows, ws.get(Workspace.Slot.UP, n), ws);
+        float[] a = iAct = ws.get(Workspace.Slot.ACT, n);
+        iDeriv = ws.get(Workspace.Slot.DERIV, n);
+        Parallel.forRange(n, 16384, activateInference); // a prompt's rows on every thread
+        iPre = iUp = iAct = iDeriv = null;
         return proj.forwardInference(a, rows, y, ws);
     }
 
@@ -83,6 +83,16 @@ public final class Mlp {
     private void activate(int from, int to) {
         activation.forward(pre, act, dact, from, to);
         if (upOut != null) for (int i = from; i < to; i++) hidden[i] = act[i] * upOut[i];
+    }
+
+    // inference's arrays during a call (the workspace's: the training state above stays as it is)
+    private float[] iPre, iUp, iAct, iDeriv;
+    private final Parallel.RangeTask activateInference = this::activateInference;
+
+    /** Inference: act = f(pre); SwiGLU: act · up, in place. */
+    private void activateInference(int from, int to) {
+        activation.forward(iPre, iAct, iDeriv, from, to);
+        if (iUp != null) for (int i = from; i < to; i++) iAct[i] *= iUp[i];
     }
 
     /** ∂L/∂pre (and SwiGLU's ∂L/∂up) from ∂L/∂hidden. */

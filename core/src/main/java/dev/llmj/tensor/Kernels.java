@@ -94,6 +94,11 @@ public final class Kernels {
      */
     public static void matmulWeightRows(float[] y, float[] x, float[] w, float[] b, int rows, int in, int out, float[] xT, float[] yT) {
         transpose(x, xT, rows, in);
+        matmulWeightRowsTransposed(y, xT, w, b, rows, in, out, yT);
+    }
+
+    /** {@link #matmulWeightRows} with Xᵀ [I, R] already in {@code xT}: products that share an input transpose it once. */
+    public static void matmulWeightRowsTransposed(float[] y, float[] xT, float[] w, float[] b, int rows, int in, int out, float[] yT) {
         for (int o = 0; o < out; o++) java.util.Arrays.fill(yT, o * rows, (o + 1) * rows, b == null ? 0f : b[o]);
         gemm(yT, w, in, 1, xT, null, true, out, in, rows);
         transpose(yT, y, out, rows);

@@ -92,7 +92,7 @@ public final class Attention {
     private float[] cq, cKeys, cValues, cOut, cScores;                  // decoding: q, the cache (or memory), the sums, the weights
     private int[] cRows, cStart;
     private boolean[] cValid;
-    private int cSeqs, cNew, cCapacity;
+    private int cNew, cCapacity;
 
     /** Scores, softmax and weighted sums of (batch row, head) pairs [from, to). */
     private void forwardHeads(int from, int to) {
@@ -182,15 +182,15 @@ public final class Attention {
         }
         int longest = 0;
         for (int r = 0; r < seqs; r++) longest = Math.max(longest, start[r] + n);
-        setDecoding(cq, keys, values, cOut, scores, rows, start, null, seqs, n, capacity);
+        setDecoding(cq, keys, values, cOut, scores, rows, start, null, n, capacity);
         Parallel.forRange(seqs * nHeads, grain(n * longest), cachedHeads);
-        setDecoding(null, null, null, null, null, null, null, null, 0, 0, 0);
+        setDecoding(null, null, null, null, null, null, null, null, 0, 0);
         return o.forwardInference(cOut, count, y, ws);
     }
 
     /** The arrays and sizes of a decoding call, for {@link #cachedHeads} and {@link #crossHeads}. */
     private void setDecoding(float[] q, float[] keys, float[] values, float[] out, float[] scores, int[] rows, int[] start, boolean[] valid,
-                             int seqs, int n, int capacity) {
+                             int n, int capacity) {
         cq = q;
         cKeys = keys;
         cValues = values;
@@ -199,7 +199,6 @@ public final class Attention {
         cRows = rows;
         cStart = start;
         cValid = valid;
-        cSeqs = seqs;
         cNew = n;
         cCapacity = capacity;
     }
@@ -249,9 +248,9 @@ public final class Attention {
         int qd = nHeads * headDim, kd = nKvHeads * headDim;
         float[] cq = q.forwardInference(x, count, ws.get(Workspace.Slot.Q, count * qd), ws);
         float[] cOut = ws.get(Workspace.Slot.ATTENDED, count * qd), scores = ws.get(Workspace.Slot.SCORES, count * nHeads * memTime);
-        setDecoding(cq, memKeys, memValues, cOut, scores, null, null, memValid, count, 1, memTime);
+        setDecoding(cq, memKeys, memValues, cOut, scores, null, null, memValid, 1, memTime);
         Parallel.forRange(count * nHeads, grain(memTime), crossHeads);
-        setDecoding(null, null, null, null, null, null, null, null, 0, 0, 0);
+        setDecoding(null, null, null, null, null, null, null, null, 0, 0);
         return o.forwardInference(cOut, count, y, ws);
     }
 

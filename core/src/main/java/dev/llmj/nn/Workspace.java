@@ -71,11 +71,4 @@ public final class Workspace {
         if (a == null || a.length != size) arrays[slot.ordinal()] = a = new float[size];
         return a;
     }
-
-    /** Bytes held now. */
-    public long bytes() {
-        long n = 0;
-        for (float[] a : arrays) if (a != null) n += (long) a.length * Float.BYTES;
-        return n;
-    }
 }

@@ -110,22 +110,26 @@ public final class Kernels {
      * row length of what X transposes, so dW = dYᵀ·X needs no transposed copy of dY): the one kernel
      * behind all three training products. Each element is the chain of FMAs
      * y ← fma(x[r, k], M[k, n], y) for k = 0, 1, …, starting from b, 0 or the old y, whatever the
-     * tiling and the thread count. The work is cut into tiles of rows × a panel of columns narrow
-     * enough that the panel M[:, n0:n1) stays in the L2 cache while every row of the tile uses it
-     * (else each row would stream all of M from memory again); inside a tile, {@link #block6x4} keeps
-     * 6 rows × 4 vectors of Y in registers for the whole sum.
+     * tiling and the thread count. The rows are cut into blocks, a block per task, in a number the
+     * threads share evenly; {@link #gemmBlock} does the rest. Only when there are too few row blocks
+     * to keep every thread busy are the columns cut too.
      */
     static void gemm(float[] y, float[] x, int xRow, int xCol, float[] m, float[] b, boolean accumulate, int rows, int in, int out) {
-        int depth = Math.min(in, DEPTH);
         GemmTask g = GEMM.get();
-        g.panel = Math.min(out, Math.max(4 * L, PANEL_BYTES / (Float.BYTES * Math.max(1, depth)) / (4 * L) * (4 * L)));
-        int panels = (out + g.panel - 1) / g.panel;
-        g.rowBlock = Math.max(6, Math.min(60, 16384 / Math.max(1, g.panel) / 6 * 6)); // whole 6-row tiles
+        int threads = Parallel.threads();
+        int rowBlocks = Math.max(1, Math.min((rows + 23) / 24, Math.max((rows + ROW_BLOCK - 1) / ROW_BLOCK, 2 * threads)));
+        if (rowBlocks > 1) rowBlocks = (rowBlocks + threads - 1) / threads * threads; // blocks the threads share evenly
+        g.rowBlock = ((rows + rowBlocks - 1) / rowBlocks + 5) / 6 * 6;                  // whole 6-row tiles
         g.rowBlocks = (rows + g.rowBlock - 1) / g.rowBlock;
+        int panels = Math.max(1, Math.min(out / (4 * L), (2 * threads + g.rowBlocks - 1) / g.rowBlocks));
+        g.panel = panels == 1 ? out : ((out + panels - 1) / panels + 4 * L - 1) / (4 * L) * (4 * L);
         g.set(y, x, xRow, xCol, m, b, accumulate, rows, in, out);
-        Parallel.forRange(panels * g.rowBlocks, 1, g);
+        Parallel.forRange(((out + g.panel - 1) / g.panel) * g.rowBlocks, 1, g);
         g.set(null, null, 0, 0, null, null, false, 0, 0, 0); // keeps no array past the call
     }
+
+    /** Rows of Y per task, at most: the tiles over one packed strip of M, so that packing it pays. */
+    private static final int ROW_BLOCK = 240;
 
     /**
      * {@link #gemm}'s parallel region with its arguments in fields, one per calling thread, so that
@@ -152,7 +156,7 @@ public final class Kernels {
 
         @Override
         public void run(int t0, int t1) {
-            for (int t = t0; t < t1; t++) { // consecutive tasks share a panel of M, which then stays in the cache
+            for (int t = t0; t < t1; t++) {
                 int o0 = (t / rowBlocks) * panel, o1 = Math.min(out, o0 + panel), r0 = (t % rowBlocks) * rowBlock, r1 = Math.min(rows, r0 + rowBlock);
                 gemmBlock(y, 0, out, x, 0, xRow, xCol, m, 0, out, b, accumulate, r0, r1, o0, o1, 0, in);
             }
@@ -163,11 +167,17 @@ public final class Kernels {
 
     /**
      * Y[r, o] = (or +=, if {@code accumulate}) Σ_k X[r, k]·M[k, o] (+ b[o]) for r in [r0, r1), o in
-     * [o0, o1) and k in [k0, k1), on the calling thread: {@link #gemm}'s tiles, and the blocks of a
+     * [o0, o1) and k in [k0, k1), on the calling thread: {@link #gemm}'s tasks, and the blocks of a
      * product that only part of needs (attention's causal triangle). Y[r, o] is y[yOff + r·yRow + o],
      * X[r, k] is x[xOff + r·xRow + k·xCol], M[k, o] is m[mOff + k·mRow + o]. Without accumulate the
      * chains start from b (or 0), written into Y first: leaving out terms that are exactly zero
      * changes nothing.
+     * <p>
+     * k runs in blocks of {@link #DEPTH}. Within one, the columns go in strips of 4 vectors, and every
+     * 6-row tile of the block takes its turn over a strip: the strip (DEPTH × 4 vectors, 16 KB) is
+     * first copied contiguous, k-major, so that all the tiles stream it from L1 and L2 in order
+     * rather than through rows of M that are thousands of bytes apart (which also map to few cache
+     * sets). The copy changes which array a value is read from, never the FMA chains.
      */
     public static void gemmBlock(float[] y, int yOff, int yRow, float[] x, int xOff, int xRow, int xCol, float[] m, int mOff, int mRow,
                                  float[] b, boolean accumulate, int r0, int r1, int o0, int o1, int k0, int k1) {
@@ -179,52 +189,60 @@ public final class Kernels {
                 else java.util.Arrays.fill(y, yo + o0, yo + o1, 0f);
             }
         }
+        float[] pack = r1 - r0 >= PACK_ROWS && o1 - o0 >= 4 * L ? PACK.get() : null;
         for (int kb = k0; kb < k1; kb += DEPTH) { // k in blocks, in order: each element's chain stays in k order
             int ke = Math.min(k1, kb + DEPTH);
-            int r = r0;
-            for (; r + 6 <= r1; r += 6) tile6(y, yOff + r * yRow, yRow, x, xOff + r * xRow, xRow, xCol, m, mOff, mRow, kb, ke, o0, o1);
-            for (; r + 4 <= r1; r += 4) tile4(y, yOff + r * yRow, yRow, x, xOff + r * xRow, xRow, xCol, m, mOff, mRow, kb, ke, o0, o1);
-            for (; r < r1; r++) rowRange(y, yOff + r * yRow, x, xOff + r * xRow, xCol, m, mOff, mRow, kb, ke, o0, o1);
+            int o = o0;
+            for (; o + 4 * L <= o1; o += 4 * L) {
+                float[] ms = m;
+                int mo = mOff + o, mr = mRow;
+                if (pack != null) {
+                    ms = pack;
+                    for (int k = kb, q = 0; k < ke; k++, q += 4 * L) System.arraycopy(m, mOff + k * mRow + o, ms, q, 4 * L);
+                    mo = -kb * 4 * L;
+                    mr = 4 * L;
+                }
+                int r = r0;
+                for (; r + 6 <= r1; r += 6) block6x4(y, yOff + r * yRow + o, yRow, x, xOff + r * xRow, xRow, xCol, ms, mo, mr, kb, ke);
+                for (; r + 4 <= r1; r += 4) {
+                    block4x2(y, yOff + r * yRow + o, yRow, x, xOff + r * xRow, xRow, xCol, ms, mo, mr, kb, ke);
+                    block4x2(y, yOff + r * yRow + o + 2 * L, yRow, x, xOff + r * xRow, xRow, xCol, ms, mo + 2 * L, mr, kb, ke);
+                }
+                for (; r < r1; r++) rowRange(y, yOff + r * yRow, x, xOff + r * xRow, xCol, ms, mo - o, mr, kb, ke, o, o + 4 * L);
+            }
+            for (; o + 2 * L <= o1; o += 2 * L) {
+                int r = r0;
+                for (; r + 6 <= r1; r += 6) block6x2(y, yOff + r * yRow + o, yRow, x, xOff + r * xRow, xRow, xCol, m, mOff + o, mRow, kb, ke);
+                for (; r + 4 <= r1; r += 4) block4x2(y, yOff + r * yRow + o, yRow, x, xOff + r * xRow, xRow, xCol, m, mOff + o, mRow, kb, ke);
+                for (; r < r1; r++) rowRange(y, yOff + r * yRow, x, xOff + r * xRow, xCol, m, mOff, mRow, kb, ke, o, o + 2 * L);
+            }
+            if (o < o1) for (int r = r0; r < r1; r++) rowRange(y, yOff + r * yRow, x, xOff + r * xRow, xCol, m, mOff, mRow, kb, ke, o, o1);
         }
     }
+
+    /**
+     * Rows of M per pass (k-blocking): a strip of 64 × 4 vectors is 16 KB, a third of L1. Measured
+     * end to end on the d384 and small-t128 recipes, 48–64 beat 128 by about 5% and 256 by 8%.
+     */
+    private static final int DEPTH = 64;
+
+    /** Rows of Y from which copying a strip of M pays for itself. */
+    private static final int PACK_ROWS = 24;
+    /** Each thread's copy of the strip of M being worked on. */
+    private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[DEPTH * 4 * L]);
 
     /** One row of Y, columns [o0, o1), adding k in [k0, k1), one axpy per k: the same FMA chains as the tiles, for leftovers. */
     private static void rowRange(float[] y, int yo, float[] x, int xo, int xCol, float[] m, int mOff, int mRow, int k0, int k1, int o0, int o1) {
         for (int i = k0; i < k1; i++) axpy(x[xo + i * xCol], m, mOff + i * mRow + o0, y, yo + o0, o1 - o0);
     }
 
-    /** The share of the L2 cache one panel of M (depth × panel columns) may take. */
-    private static final int PANEL_BYTES = 256 * 1024;
-    /** Rows of M per pass (k-blocking): a long sum (dW's, over every token) still gets a wide panel. */
-    private static final int DEPTH = 256;
-
-    /**
-     * Six rows of Y (the first at y[yo]) over columns [o0, o1): 6 × 4-vector blocks, then 6 × 2, then
-     * rows by axpy for what is left. Each micro-kernel is a method of its own: the JIT compiles small
-     * methods with 24 live vectors reliably, one large one not always (C1 runs out of registers, and
-     * the loop then runs unvectorised).
-     */
-    private static void tile6(float[] y, int yo, int yRow, float[] x, int xo, int xRow, int xCol, float[] m, int mOff, int mRow,
-                              int k0, int k1, int o0, int o1) {
-        int o = o0;
-        for (; o + 4 * L <= o1; o += 4 * L) block6x4(y, yo + o, yRow, x, xo, xRow, xCol, m, mOff + o, mRow, k0, k1);
-        for (; o + 2 * L <= o1; o += 2 * L) block6x2(y, yo + o, yRow, x, xo, xRow, xCol, m, mOff + o, mRow, k0, k1);
-        if (o < o1) for (int j = 0; j < 6; j++) rowRange(y, yo + j * yRow, x, xo + j * xRow, xCol, m, mOff, mRow, k0, k1, o, o1);
-    }
-
-    /** Four rows of Y over columns [o0, o1): 4 × 2-vector blocks, then rows by axpy. */
-    private static void tile4(float[] y, int yo, int yRow, float[] x, int xo, int xRow, int xCol, float[] m, int mOff, int mRow,
-                              int k0, int k1, int o0, int o1) {
-        int o = o0;
-        for (; o + 2 * L <= o1; o += 2 * L) block4x2(y, yo + o, yRow, x, xo, xRow, xCol, m, mOff + o, mRow, k0, k1);
-        if (o < o1) for (int j = 0; j < 4; j++) rowRange(y, yo + j * yRow, x, xo + j * xRow, xCol, m, mOff, mRow, k0, k1, o, o1);
-    }
-
     /**
      * The main micro-kernel: a 6-row × 4-vector block of Y (at y[y0], rows yRow apart) stays in 24 of
      * the 32 vector registers for the whole sum over k: each k loads 4 vectors of M and broadcasts 6
      * values of X for 24 FMAs, and 24 independent chains hide the FMA latency (8 only just cover it).
-     * Each element is still one chain of FMAs in k order.
+     * Each element is still one chain of FMAs in k order. Each micro-kernel is a method of its own:
+     * the JIT compiles small methods with 24 live vectors reliably, one large one not always (C1
+     * runs out of registers, and the loop then runs unvectorised).
      */
     private static void block6x4(float[] y, int y0, int yRow, float[] x, int x0, int xRow, int xCol, float[] m, int m0, int mRow, int k0, int k1) {
         int y1 = y0 + yRow, y2 = y1 + yRow, y3 = y2 + yRow, y4 = y3 + yRow, y5 = y4 + yRow;
@@ -449,7 +467,7 @@ public final class Kernels {
         t.colSum = colSum;
         t.rows = rows;
         t.out = out;
-        Parallel.forRange(out, Math.max(16, 65536 / Math.max(1, rows)), t);
+        Parallel.forRange((out + 4 * L - 1) / (4 * L), 1, t); // blocks of 4 vectors of columns
         t.db = t.m = t.colSum = null;
     }
 
@@ -459,12 +477,26 @@ public final class Kernels {
         int rows, out;
 
         @Override
-        public void run(int o0, int o1) {
+        public void run(int b0, int b1) {
             float[] db = this.db, m = this.m, colSum = this.colSum;
-            int rows = this.rows, out = this.out;
-            java.util.Arrays.fill(colSum, o0, o1, 0f);
-            for (int r = 0; r < rows; r++) for (int o = o0; o < o1; o++) colSum[o] += m[r * out + o];
-            for (int o = o0; o < o1; o++) db[o] += colSum[o];
+            int rows = this.rows, out = this.out, o0 = b0 * 4 * L, o1 = Math.min(out, b1 * 4 * L);
+            int o = o0;
+            for (; o + 4 * L <= o1; o += 4 * L) { // 4 vectors of columns summed in registers down all the rows
+                FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+                for (int r = 0, i = o; r < rows; r++, i += out) {
+                    s0 = s0.add(FloatVector.fromArray(S, m, i));
+                    s1 = s1.add(FloatVector.fromArray(S, m, i + L));
+                    s2 = s2.add(FloatVector.fromArray(S, m, i + 2 * L));
+                    s3 = s3.add(FloatVector.fromArray(S, m, i + 3 * L));
+                }
+                s0.intoArray(colSum, o);
+                s1.intoArray(colSum, o + L);
+                s2.intoArray(colSum, o + 2 * L);
+                s3.intoArray(colSum, o + 3 * L);
+            }
+            java.util.Arrays.fill(colSum, o, o1, 0f);
+            for (int r = 0; r < rows; r++) for (int c = o; c < o1; c++) colSum[c] += m[r * out + c];
+            for (int c = o0; c < o1; c++) db[c] += colSum[c];
         }
     }
 

@@ -84,6 +84,24 @@ public final class Linear {
         return y;
     }
 
+    /**
+     * Yᵀ [out, R] = W·Xᵀ (+ b) from Xᵀ in the workspace's {@code X_T} ({@link #transposeInput}), left
+     * transposed in {@code yT}: for more than {@link #FEW_ROWS} rows whose output goes, through
+     * elementwise steps only, into {@link #forwardInferenceFromTransposed}. The same bits as
+     * {@link #forwardInferenceTransposed}, transposed.
+     */
+    public float[] forwardInferenceToTransposed(int rows, float[] yT, Workspace ws) {
+        Kernels.matmulWeightRowsT(yT, ws.get(Workspace.Slot.X_T, rows * in), weight.value, bias == null ? null : bias.value, rows, in, out);
+        return yT;
+    }
+
+    /** {@link #forwardInference} from Xᵀ [in, R] given (more than {@link #FEW_ROWS} rows), into y [R, out]. */
+    public float[] forwardInferenceFromTransposed(float[] xT, int rows, float[] y, Workspace ws) {
+        Kernels.matmulWeightRowsTransposed(y, xT, weight.value, bias == null ? null : bias.value, rows, in, out,
+                ws.get(Workspace.Slot.Y_T, rows * out));
+        return y;
+    }
+
     /** Xᵀ into the workspace's {@code X_T}, for {@link #forwardInferenceTransposed} (nothing to do for a few rows). */
     public static void transposeInput(float[] x, int rows, int in, Workspace ws) {
         if (rows > FEW_ROWS) Kernels.transpose(x, ws.get(Workspace.Slot.X_T, rows * in), rows, in);

@@ -48,14 +48,21 @@ public final class Mlp {
     /** The same into {@code y} [R, d], keeping nothing: inference, on the workspace's arrays. */
     public float[] forwardInference(float[] x, int rows, float[] y, Workspace ws) {
         int n = rows * fc.out;
-        Linear.transposeInput(x, rows, fc.in, ws); // once for gate and up
-        iPre = fc.forwardInferenceTransposed(x, rows, ws.get(Workspace.Slot.PRE, n), ws);
-        iUp = up == null ? null : up.forwardInferenceTransposed(x, rows, ws.get(Workspace.Slot.UP, n), ws);
+        boolean few = rows <= Linear.FEW_ROWS;
+        float[] preOut = ws.get(Workspace.Slot.PRE, n), upBuf = up == null ? null : ws.get(Workspace.Slot.UP, n);
+        if (few) {
+            iPre = fc.forwardInference(x, rows, preOut, ws);
+            iUp = up == null ? null : up.forwardInference(x, rows, upBuf, ws);
+        } else { // a prompt: hidden states stay transposed [h, R] from gate and up to down, elementwise steps between
+            Linear.transposeInput(x, rows, fc.in, ws); // once for gate and up
+            iPre = fc.forwardInferenceToTransposed(rows, preOut, ws);
+            iUp = up == null ? null : up.forwardInferenceToTransposed(rows, upBuf, ws);
+        }
         float[] a = iAct = ws.get(Workspace.Slot.ACT, n);
         iDeriv = ws.get(Workspace.Slot.DERIV, n);
         Parallel.forRange(n, 16384, activateInference); // a prompt's rows on every thread
         iPre = iUp = iAct = iDeriv = null;
-        return proj.forwardInference(a, rows, y, ws);
+        return few ? proj.forwardInference(a, rows, y, ws) : proj.forwardInferenceFromTransposed(a, rows, y, ws);
     }
 
     public float[] backward(float[] dy) {

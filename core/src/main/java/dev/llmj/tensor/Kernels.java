@@ -99,9 +99,18 @@ public final class Kernels {
 
     /** {@link #matmulWeightRows} with Xᵀ [I, R] already in {@code xT}: products that share an input transpose it once. */
     public static void matmulWeightRowsTransposed(float[] y, float[] xT, float[] w, float[] b, int rows, int in, int out, float[] yT) {
+        matmulWeightRowsT(yT, xT, w, b, rows, in, out);
+        transpose(yT, y, out, rows);
+    }
+
+    /**
+     * Yᵀ [O, R] = W · Xᵀ (+ b), both sides transposed: what {@link #matmulWeightRowsTransposed} computes
+     * before its last transpose, for a product whose output only goes through elementwise steps into
+     * another product that wants it transposed (an MLP's gate and up, then down).
+     */
+    public static void matmulWeightRowsT(float[] yT, float[] xT, float[] w, float[] b, int rows, int in, int out) {
         for (int o = 0; o < out; o++) java.util.Arrays.fill(yT, o * rows, (o + 1) * rows, b == null ? 0f : b[o]);
         gemm(yT, w, in, 1, xT, null, true, out, in, rows);
-        transpose(yT, y, out, rows);
     }
 
     /**

@@ -211,6 +211,10 @@ public final class Attention {
         for (int rh = from; rh < to; rh++) {
             int r = rh / nHeads, h = rh % nHeads, kh = h / group;
             int base = cRows[r] * capacity * kd + kh * headDim, p = rh * capacity; // this task's weights: scores[p…p+capacity)
+            if (n > Linear.FEW_ROWS) {
+                promptHead(r, h, base, scale);
+                continue;
+            }
             for (int i = 0; i < n; i++) {
                 int pos = cStart[r] + i, qo = (r * n + i) * qd + h * headDim;
                 float max = Float.NEGATIVE_INFINITY;
@@ -226,6 +230,41 @@ public final class Attention {
             }
         }
     }
+
+    /**
+     * One (sequence, head) of a prompt (more than {@link Linear#FEW_ROWS} new tokens): as the training
+     * forward does it, by blocks of queries, the scores as one product with the head's cached keys
+     * transposed (Kᵀ [hd, keys], this thread's scratch), a softmax over each query's keys and zeros
+     * after them, then the weighted sums as a product with the cached values, read in place.
+     */
+    private void promptHead(int r, int h, int base, float scale) {
+        int qd = nHeads * headDim, kd = nKvHeads * headDim, n = cNew, start = cStart[r], len = start + n;
+        float[] scratch = PROMPT_SCRATCH.get();
+        if (scratch.length < (headDim + BLOCK) * len) PROMPT_SCRATCH.set(scratch = new float[(headDim + BLOCK) * len]);
+        int po = headDim * len;                                  // the weights of a block of queries: scratch[po…), rows len apart
+        for (int s = 0; s < len; s++) {
+            for (int i = 0, ko = base + s * kd; i < headDim; i++) scratch[i * len + s] = cKeys[ko + i];
+        }
+        int qo = r * n * qd + h * headDim;
+        for (int r0 = 0; r0 < n; r0 += BLOCK) {
+            int r1 = Math.min(n, r0 + BLOCK), n1 = start + r1;
+            Kernels.gemmBlock(scratch, po - r0 * len, len, cq, qo, qd, 1, scratch, 0, len, null, false, r0, r1, 0, n1, 0, headDim);
+            for (int i = r0; i < r1; i++) {
+                int w = po + (i - r0) * len, seen = start + i + 1;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int s = 0; s < seen; s++) max = Math.max(max, scratch[w + s] *= scale);
+                float sum = 0f;
+                for (int s = 0; s < seen; s++) sum += (scratch[w + s] = (float) Math.exp(scratch[w + s] - max));
+                float inv = 1f / sum;
+                for (int s = 0; s < seen; s++) scratch[w + s] *= inv;
+                java.util.Arrays.fill(scratch, w + seen, w + n1, 0f); // keys after the query: weight exactly 0
+            }
+            Kernels.gemmBlock(cOut, qo, qd, scratch, po - r0 * len, len, 1, cValues, base, kd, null, false, r0, r1, 0, headDim, 0, n1);
+        }
+    }
+
+    /** Each thread's Kᵀ and block of weights for {@link #promptHead}, grown to the longest prompt. */
+    private static final ThreadLocal<float[]> PROMPT_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
     /**
      * Decoding with cross-attention: the memory's keys and values [Tm, Hkv·hd] each, computed once

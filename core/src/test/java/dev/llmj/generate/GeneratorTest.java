@@ -66,6 +66,28 @@ class GeneratorTest {
         }));
     }
 
+    @TestFactory
+    Stream<DynamicTest> aLongPromptChunkAttendsLikeTheFullForwardAfterACacheAndBesideAnotherSequence() {
+        // more than Linear.FEW_ROWS new tokens take the blocked attention (products over the cached keys);
+        // sequence 0 already holds 2 tokens when both sequences read 9 more, so their starts differ
+        return families().stream().map(c -> DynamicTest.dynamicTest(c.family() + " " + c.position(), () -> {
+            DecoderLM m = model(c);
+            int[] a = {1, 5, 2, 7, 7, 3, 0, 9, 4, 6, 2}, b = {4, 4, 0, 1, 9, 2, 6, 5, 3};
+            KvCache cache = m.newCache(2);
+            m.forwardCached(Arrays.copyOf(a, 2), 1, 2, new int[] {0}, cache);
+            int[] chunk = new int[18];
+            System.arraycopy(a, 2, chunk, 0, 9);
+            System.arraycopy(b, 0, chunk, 9, 9);
+            float[] got = m.forwardCached(chunk, 2, 9, new int[] {0, 1}, cache).clone();
+            assertArrayEquals(lastRow(m.forward(a, 1, a.length, false), a.length, V), Arrays.copyOfRange(got, 0, V), 2e-4f, "after 2 cached");
+            assertArrayEquals(lastRow(m.forward(b, 1, b.length, false), b.length, V), Arrays.copyOfRange(got, V, 2 * V), 2e-4f, "from empty");
+            float[] next = m.forwardCached(new int[] {6, 6}, 2, 1, new int[] {0, 1}, cache);   // and decoding goes on from there
+            int[] a1 = Arrays.copyOf(a, a.length + 1);
+            a1[a.length] = 6;
+            assertArrayEquals(lastRow(m.forward(a1, 1, a1.length, false), a1.length, V), Arrays.copyOfRange(next, 0, V), 2e-4f, "decode after");
+        }));
+    }
+
     @Test
     void theCachedPathReadsTheWeightsAsTheyAreAfterATrainingStepOrAHandEdit() {
         DecoderLM m = model(families().get(0));

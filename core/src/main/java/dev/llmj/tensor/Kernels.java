@@ -184,7 +184,8 @@ public final class Kernels {
      * <p>
      * k runs in blocks of {@link #DEPTH}. Within one, the columns go in strips of 4 vectors, and every
      * 6-row tile of the block takes its turn over a strip: the strip (DEPTH × 4 vectors, 16 KB) is
-     * first copied contiguous, k-major, so that all the tiles stream it from L1 and L2 in order
+     * first copied contiguous, k-major (for blocks of {@link #PACK_ROWS} rows or more, when M's rows
+     * are wider than two strips), so that all the tiles stream it from L1 and L2 in order
      * rather than through rows of M that are thousands of bytes apart (which also map to few cache
      * sets). The copy changes which array a value is read from, never the FMA chains.
      */
@@ -198,7 +199,7 @@ public final class Kernels {
                 else java.util.Arrays.fill(y, yo + o0, yo + o1, 0f);
             }
         }
-        float[] pack = r1 - r0 >= PACK_ROWS && o1 - o0 >= 4 * L ? PACK.get() : null;
+        float[] pack = r1 - r0 >= PACK_ROWS && o1 - o0 >= 4 * L && mRow > 8 * L ? PACK.get() : null;
         for (int kb = k0; kb < k1; kb += DEPTH) { // k in blocks, in order: each element's chain stays in k order
             int ke = Math.min(k1, kb + DEPTH);
             int o = o0;
@@ -237,7 +238,9 @@ public final class Kernels {
 
     /**
      * Rows of Y from which copying a strip of M pays for itself: attention's 24-query blocks, whose
-     * keys are only a head deep and close together, ran 4% slower end to end with the copy.
+     * keys are only a head deep and close together, ran 4% slower end to end with the copy. Nor is
+     * M copied when its rows are at most two strips wide: they stream well as they are, and a
+     * prompt's Xᵀ (128 tokens wide) would be copied again by every task (prefill 4% faster without).
      */
     private static final int PACK_ROWS = 48;
     /** Each thread's copy of the strip of M being worked on. */

@@ -117,6 +117,28 @@ public class KernelsBench {
         return s.y;
     }
 
+    /**
+     * The matmul micro-kernel's ceiling: Y [240, 64] = X [240, 64] · M [64, 64], one k block of the
+     * gemm, with M (16 KB) in one core's L1 and X and Y (60 KB each) in its L2, so hardly anything
+     * but the FMAs limits it. GFLOPS = 2·240·64·64 / time, on one thread: the ceiling that the
+     * training shapes' GFLOPS are a fraction of.
+     */
+    @State(Scope.Benchmark)
+    public static class InCache {
+        float[] x = Shapes.random(240 * 64, 1f, 1), m = Shapes.random(64 * 64, 0.02f, 2), y = new float[240 * 64];
+
+        @Setup
+        public void setup() {
+            Shapes.threads(1);
+        }
+    }
+
+    @Benchmark
+    public float[] microKernelInL1(InCache s) {
+        Kernels.matmulTransposed(s.y, s.x, s.m, null, 240, 64, 64);
+        return s.y;
+    }
+
     /** Vectors of one attention head (hd = 32 for s128, 64 for d384 and GPT-2) and of GPT-2's d = 768. */
     @State(Scope.Thread)
     public static class Vectors {

@@ -128,10 +128,10 @@ public final class Kernels {
         int threads = Parallel.threads();
         int rowBlocks = Math.max(1, Math.min((rows + 23) / 24, Math.max((rows + ROW_BLOCK - 1) / ROW_BLOCK, 2 * threads)));
         if (rowBlocks > 1) rowBlocks = (rowBlocks + threads - 1) / threads * threads; // blocks the threads share evenly
-        g.rowBlock = ((rows + rowBlocks - 1) / rowBlocks + 5) / 6 * 6;                  // whole 6-row tiles
-        g.rowBlocks = (rows + g.rowBlock - 1) / g.rowBlock;
+        g.rowBlock = Math.max(6, ((rows + rowBlocks - 1) / rowBlocks + 5) / 6 * 6);     // whole 6-row tiles
+        g.rowBlocks = Math.max(1, (rows + g.rowBlock - 1) / g.rowBlock);
         int panels = Math.max(1, Math.min(out / (4 * L), (2 * threads + g.rowBlocks - 1) / g.rowBlocks));
-        g.panel = panels == 1 ? out : ((out + panels - 1) / panels + 4 * L - 1) / (4 * L) * (4 * L);
+        g.panel = Math.max(1, panels == 1 ? out : ((out + panels - 1) / panels + 4 * L - 1) / (4 * L) * (4 * L));
         g.set(y, x, xRow, xCol, m, b, accumulate, rows, in, out);
         Parallel.forRange(((out + g.panel - 1) / g.panel) * g.rowBlocks, 1, g);
         g.set(null, null, 0, 0, null, null, false, 0, 0, 0); // keeps no array past the call

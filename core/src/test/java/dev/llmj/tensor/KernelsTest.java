@@ -123,6 +123,16 @@ class KernelsTest {
     }
 
     @Test
+    void productsWithNoRowsOrNoColumnsDoNothing() { // an empty batch, or a layer of width 0, must not divide by zero
+        float[] w = random(5 * 3, 1), b = random(5, 2);
+        Kernels.matmulForward(new float[0], new float[0], w, b, 0, 3, 5, new float[15]);
+        Kernels.matmulForward(new float[0], random(4 * 3, 3), new float[0], null, 4, 3, 0, new float[0]);
+        float[] dw = new float[15];
+        Kernels.matmulBackwardWeight(dw, new float[5], new float[0], new float[0], 0, 3, 5, new float[5]);
+        assertArrayEquals(new float[15], dw);
+    }
+
+    @Test
     void theResultDoesNotDependOnTheThreadCount() {
         int rows = 37, in = 200, out = 515;
         float[] x = random(rows * in, 4), w = random(out * in, 5), one = new float[rows * out], two = new float[rows * out];

@@ -118,10 +118,10 @@ public class KernelsBench {
     }
 
     /**
-     * The matmul micro-kernel's ceiling: Y [240, 64] = X [240, 64] · M [64, 64], one k block of the
-     * gemm, with M (16 KB) in one core's L1 and X and Y (60 KB each) in its L2, so hardly anything
-     * but the FMAs limits it. GFLOPS = 2·240·64·64 / time, on one thread: the ceiling that the
-     * training shapes' GFLOPS are a fraction of.
+     * The matmul micro-kernel's ceiling, two ways on one thread. {@code microKernelInL1}: Y [48, 64] +=
+     * X [48, 64] · M [64, 64] by {@link Kernels#gemmBlock} on the calling thread, all 40 KB in L1, so
+     * nothing but the FMAs limits it. {@code gemmAtBestShape}: Y [240, 64] = X · M through the whole
+     * gemm (task split, zero fill), X and Y in L2. GFLOPS = 2·rows·64·64 / time.
      */
     @State(Scope.Benchmark)
     public static class InCache {
@@ -135,6 +135,12 @@ public class KernelsBench {
 
     @Benchmark
     public float[] microKernelInL1(InCache s) {
+        Kernels.gemmBlock(s.y, 0, 64, s.x, 0, 64, 1, s.m, 0, 64, null, true, 0, 48, 0, 64, 0, 64);
+        return s.y;
+    }
+
+    @Benchmark
+    public float[] gemmAtBestShape(InCache s) {
         Kernels.matmulTransposed(s.y, s.x, s.m, null, 240, 64, 64);
         return s.y;
     }

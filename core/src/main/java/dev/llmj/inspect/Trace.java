@@ -167,7 +167,7 @@ public final class Trace {
                 for (int s = 0; s < time; s++) weightDiff = Math.max(weightDiff, Math.abs(p[head][t][s] - realWeights[(head * time + t) * time + s]));
             }
         }
-        for (int i = 0; i < logits.length; i++) logitDiff = Math.max(logitDiff, Math.abs(logits[i] - realLogits[i]));
+        for (int i = 0; i < time * c.vocabSize(); i++) logitDiff = Math.max(logitDiff, Math.abs(logits[i] - realLogits[i]));
         maxWeightDiff = weightDiff;
         maxLogitDiff = logitDiff;
 

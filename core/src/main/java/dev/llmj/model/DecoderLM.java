@@ -122,18 +122,21 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
         return n;
     }
 
-    /** ids [B·T] → logits [B·T, V]; {@code training} turns dropout on. */
+    /**
+     * ids [B·T] → logits [B·T, V]; {@code training} turns dropout on. The array is the model's own,
+     * reused by the next call; after a larger batch it is longer than B·T·V, so read its first B·T·V values.
+     */
     public float[] forward(int[] ids, int batch, int time, boolean training) {
         if (time > config.contextLength()) {
             throw new IllegalArgumentException("sequence of " + time + " tokens is longer than the context length " + config.contextLength());
         }
         int rows = batch * time, d = config.dModel();
-        if (h0 == null || this.batch != batch || this.time != time) {
-            h0 = new float[rows * d];
-            logits = new float[rows * config.vocabSize()];
-            dlogits = new float[rows * config.vocabSize()];
-            rowLoss = new float[rows];
-            posIds = new int[rows];
+        if (h0 == null || this.batch != batch || this.time != time) { // the arrays only grow (see Workspace)
+            h0 = Workspace.grow(h0, rows * d);
+            logits = Workspace.grow(logits, rows * config.vocabSize());
+            dlogits = Workspace.grow(dlogits, rows * config.vocabSize());
+            rowLoss = Workspace.grow(rowLoss, rows);
+            posIds = Workspace.grow(posIds, rows);
             for (int r = 0; r < rows; r++) posIds[r] = r % time;
             this.batch = batch;
             this.time = time;
@@ -148,7 +151,7 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
         float[] h = embedDrop.forward(h0, rows * d, training, rng);
         for (Block b : blocks) h = b.forward(h, batch, time, training, rng);
         float[] hn = finalNorm.forward(h, rows);
-        System.arraycopy(head.forward(hn, rows), 0, logits, 0, logits.length);
+        System.arraycopy(head.forward(hn, rows), 0, logits, 0, rows * config.vocabSize());
         return logits;
     }
 
@@ -232,7 +235,7 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
         return rng;
     }
 
-    /** The attention weights of layer {@code l} from the last forward, [B, H, T, T]. */
+    /** The attention weights of layer {@code l} from the last forward, [B, H, T, T] in the array's first B·H·T·T values. */
     public float[] attentionWeights(int l) {
         return blocks.get(l).attn.probs();
     }

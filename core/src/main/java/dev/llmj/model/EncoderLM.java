@@ -108,7 +108,7 @@ public final class EncoderLM implements Trainable<MlmBatcher.MlmBatch> {
     }
 
     /**
-     * ids [B·T] → MLM logits [B·T, V]. {@code segments} [B·T] are the token types (null: all 0);
+     * ids [B·T] → MLM logits [B·T, V] (the model's own array, reused; its first B·T·V values). {@code segments} [B·T] are the token types (null: all 0);
      * {@code valid} [B·T] marks real tokens, false at padding (null: all real). Logits at padded
      * positions are computed but mean nothing. {@code training} turns dropout on.
      */
@@ -130,15 +130,15 @@ public final class EncoderLM implements Trainable<MlmBatcher.MlmBatch> {
             throw new LlmjException("a sequence of " + time + " tokens is longer than the context length " + config.contextLength());
         }
         int rows = batch * time, d = config.dModel();
-        if (h0 == null || this.batch != batch || this.time != time) {
-            h0 = new float[rows * d];
-            act = new float[rows * d];
-            dact = new float[rows * d];
-            logits = new float[rows * config.vocabSize()];
-            dlogits = new float[rows * config.vocabSize()];
-            rowLoss = new float[rows];
-            posIds = new int[rows];
-            segIds = new int[rows];
+        if (h0 == null || this.batch != batch || this.time != time) { // the arrays only grow (see Workspace)
+            h0 = Workspace.grow(h0, rows * d);
+            act = Workspace.grow(act, rows * d);
+            dact = Workspace.grow(dact, rows * d);
+            logits = Workspace.grow(logits, rows * config.vocabSize());
+            dlogits = Workspace.grow(dlogits, rows * config.vocabSize());
+            rowLoss = Workspace.grow(rowLoss, rows);
+            posIds = Workspace.grow(posIds, rows);
+            segIds = Workspace.grow(segIds, rows); // all 0, never written
             for (int r = 0; r < rows; r++) posIds[r] = r % time;
             this.batch = batch;
             this.time = time;
@@ -160,7 +160,7 @@ public final class EncoderLM implements Trainable<MlmBatcher.MlmBatch> {
         return h;
     }
 
-    /** The last layer's output of the last forward, [B·T, d]: one contextual vector per token. */
+    /** The last layer's output of the last forward, [B·T, d] in the array's first B·T·d values: one contextual vector per token. */
     public float[] hidden() {
         return hidden;
     }
@@ -207,7 +207,7 @@ public final class EncoderLM implements Trainable<MlmBatcher.MlmBatch> {
         return rng;
     }
 
-    /** The attention weights of layer {@code l} from the last forward, [B, H, T, T] (weight 0 on padded keys). */
+    /** The attention weights of layer {@code l} from the last forward, [B, H, T, T] in the array's first B·H·T·T values (weight 0 on padded keys). */
     public float[] attentionWeights(int l) {
         return blocks.get(l).attn.probs();
     }

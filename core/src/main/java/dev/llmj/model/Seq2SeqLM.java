@@ -150,7 +150,8 @@ public final class Seq2SeqLM implements Trainable<PairBatcher.PairBatch> {
 
     /**
      * Teacher forcing: src [B·Ts] with {@code srcValid} [B·Ts] (null: all real), tgtIn [B·Tt] (&lt;bos&gt; + target)
-     * with {@code tgtValid} → logits [B·Tt, V]; {@code training} turns dropout on.
+     * with {@code tgtValid} → logits [B·Tt, V] (the model's own array, reused; its first B·Tt·V values);
+     * {@code training} turns dropout on.
      */
     public float[] forward(int[] src, boolean[] srcValid, int batch, int srcTime, int[] tgtIn, boolean[] tgtValid, int tgtTime, boolean training) {
         return decode(tgtIn, tgtValid, tgtTime, encode(src, srcValid, batch, srcTime, training), training);
@@ -160,10 +161,8 @@ public final class Seq2SeqLM implements Trainable<PairBatcher.PairBatch> {
     public float[] encode(int[] src, boolean[] srcValid, int batch, int srcTime, boolean training) {
         checkLength("source", srcTime);
         int rows = batch * srcTime, d = config.dModel();
-        if (srcEmb == null || this.batch != batch || this.srcTime != srcTime) {
-            srcEmb = new float[rows * d];
-            dMemory = new float[rows * d];
-        }
+        srcEmb = Workspace.grow(srcEmb, rows * d); // the arrays only grow (see Workspace)
+        dMemory = Workspace.grow(dMemory, rows * d);
         this.batch = batch;
         this.srcTime = srcTime;
         this.srcIds = src;
@@ -178,12 +177,10 @@ public final class Seq2SeqLM implements Trainable<PairBatcher.PairBatch> {
     private float[] decode(int[] tgtIn, boolean[] tgtValid, int tgtTime, float[] memory, boolean training) {
         checkLength("target", tgtTime);
         int rows = batch * tgtTime, d = config.dModel(), v = config.vocabSize();
-        if (tgtEmb == null || tgtEmb.length != rows * d) {
-            tgtEmb = new float[rows * d];
-            logits = new float[rows * v];
-            dlogits = new float[rows * v];
-            rowLoss = new float[rows];
-        }
+        tgtEmb = Workspace.grow(tgtEmb, rows * d);
+        logits = Workspace.grow(logits, rows * v);
+        dlogits = Workspace.grow(dlogits, rows * v);
+        rowLoss = Workspace.grow(rowLoss, rows);
         this.tgtTime = tgtTime;
         this.tgtIds = tgtIn;
         embed(tgtIn, rows, tgtTime, tgtEmb);
@@ -218,11 +215,12 @@ public final class Seq2SeqLM implements Trainable<PairBatcher.PairBatch> {
     @Override
     public void backward() {
         float[] dh = decoderNorm.backward(generator.backward(dlogits));
-        java.util.Arrays.fill(dMemory, 0f);
+        int memSize = batch * srcTime * config.dModel();
+        java.util.Arrays.fill(dMemory, 0, memSize, 0f);
         for (int l = decoder.size() - 1; l >= 0; l--) {
             dh = decoder.get(l).backward(dh);
             float[] dm = decoder.get(l).memoryGrad(); // every decoder block reads the same memory: their gradients add
-            for (int i = 0; i < dMemory.length; i++) dMemory[i] += dm[i];
+            for (int i = 0; i < memSize; i++) dMemory[i] += dm[i];
         }
         embedBackward(tgtDrop.backward(dh), tgtIds, batch * tgtTime, tgtTime);
         dh = encoderNorm.backward(dMemory);

@@ -61,13 +61,11 @@ public final class Attention {
         if (memory == null && keyTime != time) throw new IllegalArgumentException("self-attention has as many keys as queries");
         if (memory != null && rope != null) throw new IllegalArgumentException("RoPE rotates self-attention only");
         int rows = batch * time, keyRows = batch * keyTime, qd = nHeads * headDim, kd = nKvHeads * headDim;
-        if (probs == null || this.batch != batch || this.time != time || this.keyTime != keyTime) {
-            probs = new float[batch * nHeads * time * keyTime];
-            out = new float[rows * qd];
-            this.batch = batch;
-            this.time = time;
-            this.keyTime = keyTime;
-        }
+        probs = Workspace.grow(probs, batch * nHeads * time * keyTime);
+        out = Workspace.grow(out, rows * qd);
+        this.batch = batch;
+        this.time = time;
+        this.keyTime = keyTime;
         this.cross = memory != null;
         this.keyValid = keyValid;
         float[] m = cross ? memory : x;
@@ -324,8 +322,8 @@ public final class Attention {
         int qd = nHeads * headDim, kd = nKvHeads * headDim;
         float[] dOut = o.backward(dy);                 // [B·T, H·hd]
         int rows = batch * time, keyRows = batch * keyTime;
-        float[] dqr = ws.exact(Workspace.Slot.ATT_DQ, rows * qd), dkr = ws.exact(Workspace.Slot.ATT_DK, keyRows * kd),
-                dv = ws.exact(Workspace.Slot.ATT_DV, keyRows * kd);
+        float[] dqr = ws.get(Workspace.Slot.ATT_DQ, rows * qd), dkr = ws.get(Workspace.Slot.ATT_DK, keyRows * kd),
+                dv = ws.get(Workspace.Slot.ATT_DV, keyRows * kd);
         java.util.Arrays.fill(dqr, 0f);
         java.util.Arrays.fill(dkr, 0f);
         java.util.Arrays.fill(dv, 0f);
@@ -345,7 +343,7 @@ public final class Attention {
         float[] dx = q.backward(dqr);
         float[] dxk = k.backward(dkr), dxv = v.backward(dv);
         if (cross) {
-            if (dMemory == null || dMemory.length != keyRows * d) dMemory = new float[keyRows * d];
+            dMemory = Workspace.grow(dMemory, keyRows * d);
             for (int i = 0; i < keyRows * d; i++) dMemory[i] = dxk[i] + dxv[i];
             return dx;
         }
@@ -403,7 +401,7 @@ public final class Attention {
         }
     }
 
-    /** The attention weights of the last forward, [B, H, Tq, Tk] (row t: query t over the keys; causal: 0..t). */
+    /** The attention weights of the last forward, [B, H, Tq, Tk] in the array's first B·H·Tq·Tk values (row t: query t over the keys; causal: 0..t). */
     public float[] probs() {
         return probs;
     }

@@ -49,18 +49,16 @@ public final class Block {
     }
 
     private void size(int rows) {
-        if (h1 == null || this.rows != rows) {
-            int n = rows * attn.d;
-            h1 = new float[n];
-            h2 = new float[n];
-            if (postNorm) { // the sums before each norm (pre-norm keeps no such copy)
-                s1 = new float[n];
-                s2 = new float[n];
-                sc = cross != null ? new float[n] : null;
-            }
-            if (cross != null) hc = new float[n];
-            this.rows = rows;
+        int n = rows * attn.d;
+        h1 = Workspace.grow(h1, n);
+        h2 = Workspace.grow(h2, n);
+        if (postNorm) { // the sums before each norm (pre-norm keeps no such copy)
+            s1 = Workspace.grow(s1, n);
+            s2 = Workspace.grow(s2, n);
+            if (cross != null) sc = Workspace.grow(sc, n);
         }
+        if (cross != null) hc = Workspace.grow(hc, n);
+        this.rows = rows;
     }
 
     /** H [B·T, d] → H2 [B·T, d], self-attention only, every position real. */
@@ -148,7 +146,7 @@ public final class Block {
         int n = rows * attn.d;
         // dh2 may be the array this returns (the block after this one returned it from the same workspace):
         // it is read only before dh is written, at the end
-        float[] dhc = ws.exact(Workspace.Slot.BLOCK_D_HC, n), dh = ws.exact(Workspace.Slot.BLOCK_DX, n);
+        float[] dhc = ws.get(Workspace.Slot.BLOCK_D_HC, n), dh = ws.get(Workspace.Slot.BLOCK_DX, n);
         // the MLP branch: pre-norm  Hc → H2 = Hc + Mlp(Norm2(Hc));  post-norm  Hc → H2 = Norm2(Hc + Mlp(Hc))
         float[] ds = postNorm ? norm2.backward(dh2) : dh2;
         float[] g = mlp.backward(drop2.backward(ds));
@@ -159,7 +157,7 @@ public final class Block {
             ds = postNorm ? crossNorm.backward(dhc) : dhc;
             g = cross.backward(dropCross.backward(ds));
             if (!postNorm) g = crossNorm.backward(g);
-            float[] dh1 = ws.exact(Workspace.Slot.BLOCK_D_H1, n);
+            float[] dh1 = ws.get(Workspace.Slot.BLOCK_D_H1, n);
             for (int i = 0; i < n; i++) dh1[i] = ds[i] + g[i];
             d1 = dh1;
             dMemory = cross.memoryGrad();

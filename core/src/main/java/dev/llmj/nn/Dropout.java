@@ -20,12 +20,10 @@ public final class Dropout {
     public float[] forward(float[] x, int n, boolean training, Rng rng) {
         active = training && p > 0f;
         if (!active) return x;
-        if (y == null || this.n != n) {
-            mask = new float[n];
-            y = new float[n];
-            dx = new float[n];
-            this.n = n;
-        }
+        mask = Workspace.grow(mask, n);
+        y = Workspace.grow(y, n);
+        dx = Workspace.grow(dx, n);
+        this.n = n;
         float keep = 1f / (1f - p);
         for (int i = 0; i < n; i++) {
             mask[i] = rng.nextFloat() < p ? 0f : keep;

@@ -16,10 +16,8 @@ public final class Embedding {
 
     /** ids [R] → [R, d]. */
     public float[] forward(int[] ids, int rows) {
-        if (y == null || this.rows != rows) {
-            y = new float[rows * d];
-            this.rows = rows;
-        }
+        y = Workspace.grow(y, rows * d);
+        this.rows = rows;
         this.ids = ids;
         return lookup(ids, rows, y);
     }

@@ -30,12 +30,10 @@ public final class LayerNorm implements Norm {
 
     @Override
     public float[] forward(float[] x, int rows) {
-        if (y == null || this.rows != rows) {
-            xhat = new float[rows * d];
-            rstd = new float[rows];
-            y = new float[rows * d];
-            this.rows = rows;
-        }
+        xhat = Workspace.grow(xhat, rows * d);
+        rstd = Workspace.grow(rstd, rows);
+        y = Workspace.grow(y, rows * d);
+        this.rows = rows;
         return normalise(x, rows, y, xhat, rstd);
     }
 
@@ -122,7 +120,7 @@ public final class LayerNorm implements Norm {
 
     @Override
     public float[] backward(float[] dy) {
-        float[] dx = ws.exact(Workspace.Slot.NORM_DX, rows * d);
+        float[] dx = ws.get(Workspace.Slot.NORM_DX, rows * d);
         cDy = dy;
         cy = dx;
         cDg = weight.grad();                                                          // made here, not by two workers at once

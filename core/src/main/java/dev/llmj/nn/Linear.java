@@ -44,10 +44,8 @@ public final class Linear {
 
     /** The training forward: x is kept for {@link #backward}, y is this layer's own. */
     public float[] forward(float[] x, int rows) {
-        if (y == null || this.rows != rows) {
-            y = new float[rows * out];
-            this.rows = rows;
-        }
+        y = Workspace.grow(y, rows * out);
+        this.rows = rows;
         this.x = x;
         float[] b = bias == null ? null : bias.value;
         if (rows <= FEW_ROWS) {
@@ -109,7 +107,7 @@ public final class Linear {
 
     /** Accumulates dW (and db) and returns dX for the last forward's input. */
     public float[] backward(float[] dy) {
-        float[] dx = ws.exact(dxSlot, rows * in); // only training needs it; overwritten
+        float[] dx = ws.get(dxSlot, rows * in); // only training needs it; overwritten
         Kernels.matmulBackwardInput(dx, dy, weight.value, rows, in, out);
         if (colSum == null) colSum = new float[out];
         Kernels.matmulBackwardWeight(weight.grad(), bias == null ? null : bias.grad(), dy, x, rows, in, out, colSum);

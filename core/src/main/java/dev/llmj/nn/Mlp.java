@@ -33,12 +33,10 @@ public final class Mlp {
 
     public float[] forward(float[] x, int rows) {
         int h = fc.out;
-        if (act == null || this.rows != rows) {
-            hidden = up != null ? new float[rows * h] : null;
-            act = new float[rows * h];
-            dact = new float[rows * h];
-            this.rows = rows;
-        }
+        if (up != null) hidden = Workspace.grow(hidden, rows * h);
+        act = Workspace.grow(act, rows * h);
+        dact = Workspace.grow(dact, rows * h);
+        this.rows = rows;
         pre = fc.forward(x, rows);     // [R, h]
         upOut = up == null ? null : up.forward(x, rows);
         Parallel.forRange(rows * h, 16384, activate);
@@ -68,7 +66,7 @@ public final class Mlp {
     public float[] backward(float[] dy) {
         int n = rows * fc.out;
         float[] dh = proj.backward(dy);                 // [R, h]
-        float[] dpre = ws.exact(Workspace.Slot.MLP_D_PRE, n), dup = up != null ? ws.exact(Workspace.Slot.MLP_D_UP, n) : null;
+        float[] dpre = ws.get(Workspace.Slot.MLP_D_PRE, n), dup = up != null ? ws.get(Workspace.Slot.MLP_D_UP, n) : null;
         cDh = dh;
         cDpre = dpre;
         cDup = dup;

@@ -27,11 +27,9 @@ public final class RmsNorm implements Norm {
 
     @Override
     public float[] forward(float[] x, int rows) {
-        if (y == null || this.rows != rows) {
-            rstd = new float[rows];
-            y = new float[rows * d];
-            this.rows = rows;
-        }
+        rstd = Workspace.grow(rstd, rows);
+        y = Workspace.grow(y, rows * d);
+        this.rows = rows;
         this.x = x;
         return normalise(x, rows, y, rstd);
     }
@@ -92,7 +90,7 @@ public final class RmsNorm implements Norm {
 
     @Override
     public float[] backward(float[] dy) {
-        float[] dx = ws.exact(Workspace.Slot.NORM_DX, rows * d);
+        float[] dx = ws.get(Workspace.Slot.NORM_DX, rows * d);
         cDy = dy;
         cy = dx;
         cDg = weight.grad();                                                          // made here, not by two workers at once

@@ -15,8 +15,12 @@ package dev.llmj.nn;
  * needs only during one call (a weight's transposed copy, a head's transposed keys) is shared the
  * same way: a block reads the gradient the block after it returned, and once it has, that block's
  * arrays are free for it. What a backward pass reads from its forward (inputs, softmax weights,
- * activations) stays in each layer. Arrays handed from layer to layer are exactly as long as what
- * they hold ({@link #exact}); pure scratch is read with explicit sizes ({@link #get}).
+ * activations) stays in each layer.
+ * <p>
+ * Every array here, and every array a layer keeps, only grows ({@link #grow}): it may be longer than
+ * what the last call put in it, so each is read with explicit sizes, never its length. Batches whose
+ * shape varies (sentences of varying length: MLM, seq2seq) then allocate nothing once the largest
+ * has been seen, and a small young generation serves every command.
  * <p>
  * Not thread-safe, as the layers it serves.
  */
@@ -65,10 +69,13 @@ public final class Workspace {
         return a;
     }
 
-    /** The array of {@code slot}, exactly {@code size} long (made anew when the size changes); its contents are whatever the last user left. */
-    public float[] exact(Slot slot, int size) {
-        float[] a = arrays[slot.ordinal()];
-        if (a == null || a.length != size) arrays[slot.ordinal()] = a = new float[size];
-        return a;
+    /** {@code a} when it holds at least {@code n} values, else a new array of n: a buffer that only grows. */
+    public static float[] grow(float[] a, int n) {
+        return a != null && a.length >= n ? a : new float[n];
+    }
+
+    /** {@link #grow(float[], int)} for ids. */
+    public static int[] grow(int[] a, int n) {
+        return a != null && a.length >= n ? a : new int[n];
     }
 }

@@ -8,9 +8,11 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -104,6 +106,46 @@ class DecoderLMTest {
             float[] att = m.attentionWeights(0);
             for (int t = 0; t < 8; t++) for (int s = t + 1; s < 8; s++) assertEquals(0f, att[t * 8 + s]);
         }
+    }
+
+    /**
+     * The model's arrays only grow: after a larger batch, a smaller one (fewer rows, or rows of
+     * another length) must give the bits a fresh model gives, logits, loss and every gradient, with
+     * nothing read from what the larger batch left in the longer arrays.
+     */
+    @TestFactory
+    Stream<DynamicTest> aBatchAfterALargerOneGivesWhatAFreshModelGives() {
+        return variants().stream().map(c -> DynamicTest.dynamicTest(c.family() + " " + c.position() + " " + c.activation(), () -> {
+            DecoderLM used = perturbed(c);
+            run(used, 3, 8, 1);
+            for (int[] shape : new int[][] {{2, 5}, {1, 7}, {3, 2}}) {
+                int b = shape[0], t = shape[1];
+                float[] usedOut = run(used, b, t, 2);
+                DecoderLM fresh = perturbed(c);
+                assertArrayEquals(run(fresh, b, t, 2), usedOut, b + "x" + t + " logits and loss");
+                for (int i = 0; i < fresh.params().size(); i++) {
+                    assertArrayEquals(fresh.params().get(i).grad(), used.params().get(i).grad(), b + "x" + t + " " + fresh.params().get(i).name);
+                }
+            }
+        }));
+    }
+
+    private static DecoderLM perturbed(ModelConfig c) {
+        DecoderLM m = new DecoderLM(c, 7);
+        perturb(m, new Rng(11));
+        return m;
+    }
+
+    /** Zeroed gradients, then forward, loss and backward on random ids of shape b × t: the b·t·V logits, then the loss. */
+    private static float[] run(DecoderLM m, int b, int t, long seed) {
+        Rng r = new Rng(seed);
+        int[] ids = randomIds(r, b * t, VOCAB), labels = randomIds(r, b * t, VOCAB);
+        labels[0] = -100;
+        m.zeroGrad();
+        float[] out = Arrays.copyOf(m.forward(ids, b, t, false), b * t * VOCAB + 1);
+        out[b * t * VOCAB] = m.loss(labels);
+        m.backward();
+        return out;
     }
 
     @Test

@@ -84,6 +84,46 @@ class EncoderLMTest {
         }));
     }
 
+    /** After a larger batch, a smaller or differently shaped one (padding included) gives a fresh model's bits: logits, loss, every gradient. */
+    @Test
+    void aBatchAfterALargerOneGivesWhatAFreshModelGives() {
+        for (EncoderConfig c : variants()) {
+            EncoderLM used = new EncoderLM(c, 3);
+            perturb(used, new Rng(2));
+            run(used, c, 4, 6, 1);
+            for (int[] shape : new int[][] {{2, 5}, {1, 6}, {3, 2}}) {
+                int b = shape[0], t = shape[1];
+                float[] usedOut = run(used, c, b, t, 2);
+                EncoderLM fresh = new EncoderLM(c, 3);
+                perturb(fresh, new Rng(2));
+                assertArrayEquals(run(fresh, c, b, t, 2), usedOut, b + "x" + t + " logits and loss");
+                for (int i = 0; i < fresh.params().size(); i++) {
+                    assertArrayEquals(fresh.params().get(i).grad(), used.params().get(i).grad(), b + "x" + t + " " + fresh.params().get(i).name);
+                }
+            }
+        }
+    }
+
+    /** Forward, loss and backward on random ids of shape b × t, the last row padded after one token: the b·t·V logits, then the loss. */
+    private static float[] run(EncoderLM m, EncoderConfig c, int b, int t, long seed) {
+        Rng r = new Rng(seed);
+        int[] ids = new int[b * t], segs = new int[b * t], labels = new int[b * t], lengths = new int[b];
+        java.util.Arrays.fill(lengths, t);
+        lengths[b - 1] = 1;
+        boolean[] valid = valid(lengths, t);
+        for (int i = 0; i < b * t; i++) {
+            ids[i] = r.nextInt(VOCAB);
+            segs[i] = r.nextInt(c.typeVocabSize());
+            labels[i] = valid[i] && r.nextDouble() < 0.6 ? r.nextInt(VOCAB) : CrossEntropy.IGNORE;
+        }
+        labels[0] = 4;
+        m.zeroGrad();
+        float[] out = java.util.Arrays.copyOf(m.forward(ids, segs, valid, b, t, false), b * t * VOCAB + 1);
+        out[b * t * VOCAB] = m.loss(labels);
+        m.backward();
+        return out;
+    }
+
     @Test
     void morePaddingChangesNothingAtTheRealPositions() {
         for (EncoderConfig c : variants()) {

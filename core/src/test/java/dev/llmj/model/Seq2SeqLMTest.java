@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -113,6 +114,48 @@ class Seq2SeqLMTest {
         m.loss(LABELS);
         m.backward();
         for (int i = 0; i < 8; i++) assertEquals(0f, m.embedding.grad()[i], "the padding id's embedding gradient");
+    }
+
+    /**
+     * After a larger batch, smaller or differently shaped ones (padding on both sides) give a fresh
+     * model's bits: logits, loss, every gradient. Training batches vary in shape at every step.
+     */
+    @Test
+    void aBatchAfterALargerOneGivesWhatAFreshModelGives() {
+        for (Seq2SeqConfig c : new Seq2SeqConfig[] {tiny(false, ModelConfig.Position.SINUSOIDAL), tiny(true, ModelConfig.Position.LEARNED)}) {
+            Seq2SeqLM used = randomModel(c, 3);
+            run(used, 3, 7, 6, 1);
+            for (int[] shape : new int[][] {{2, 4, 3}, {1, 6, 2}, {3, 2, 5}}) {
+                float[] usedOut = run(used, shape[0], shape[1], shape[2], 2);
+                Seq2SeqLM fresh = randomModel(c, 3);
+                String at = shape[0] + "x" + shape[1] + "→" + shape[2];
+                assertArrayEquals(run(fresh, shape[0], shape[1], shape[2], 2), usedOut, at + " logits and loss");
+                for (int i = 0; i < fresh.params().size(); i++) {
+                    assertArrayEquals(fresh.params().get(i).grad(), used.params().get(i).grad(), at + " " + fresh.params().get(i).name);
+                }
+            }
+        }
+    }
+
+    /** Forward, loss and backward on random pairs of b rows, ts source and tt target tokens, the last row's two sides padded after one: the logits, then the loss. */
+    private static float[] run(Seq2SeqLM m, int b, int ts, int tt, long seed) {
+        Rng r = new Rng(seed);
+        int[] src = new int[b * ts], tgt = new int[b * tt], labels = new int[b * tt];
+        boolean[] srcValid = new boolean[b * ts], tgtValid = new boolean[b * tt];
+        for (int i = 0; i < b * ts; i++) {
+            src[i] = 1 + r.nextInt(V - 1);
+            srcValid[i] = i < (b - 1) * ts + 1;
+        }
+        for (int i = 0; i < b * tt; i++) {
+            tgt[i] = 1 + r.nextInt(V - 1);
+            tgtValid[i] = i < (b - 1) * tt + 1;
+            labels[i] = tgtValid[i] ? 1 + r.nextInt(V - 1) : I;
+        }
+        m.zeroGrad();
+        float[] out = java.util.Arrays.copyOf(m.forward(src, srcValid, b, ts, tgt, tgtValid, tt, false), b * tt * V + 1);
+        out[b * tt * V] = m.loss(labels);
+        m.backward();
+        return out;
     }
 
     @Test

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -93,7 +94,8 @@ class TrainerTest {
         // the folder loads back to the same function
         DecoderLM back = ModelFolder.load(out).model();
         int[] ids = tok.encode("ROMEO:\nWhat");
-        assertArrayEquals(m.forward(ids, 1, ids.length, false).clone(), back.forward(ids, 1, ids.length, false));
+        int n = ids.length * m.config.vocabSize(); // the model's logits array is longer after training's larger batches
+        assertArrayEquals(Arrays.copyOf(m.forward(ids, 1, ids.length, false), n), Arrays.copyOf(back.forward(ids, 1, ids.length, false), n));
     }
 
     @Test

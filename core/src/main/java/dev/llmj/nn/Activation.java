@@ -1,6 +1,8 @@
 package dev.llmj.nn;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -51,10 +53,11 @@ public enum Activation {
                 }
             }
             case SILU, SWIGLU -> {
-                for (int i = from; i < to; i++) {
-                    float v = x[i], sg = (float) (1.0 / (1.0 + Math.exp(-v)));
+                int i = siluVector(x, out, deriv, from, to);
+                for (; i < to; i++) { // as GELU's tail: the vector loop's operations in its order
+                    float v = x[i], sg = sigmoid(v);
                     out[i] = v * sg;
-                    deriv[i] = sg * (1f + v * (1f - sg));
+                    deriv[i] = sg * (v * (-sg + 1f) + 1f);
                 }
             }
         }
@@ -95,6 +98,52 @@ public enum Activation {
         return i;
     }
 
+    /** SiLU over whole vectors from {@code from}: x·σ(x) and σ(x)·(1 + x·(1 − σ(x))); returns where the scalar loop takes over. */
+    private static int siluVector(float[] x, float[] out, float[] deriv, int from, int to) {
+        int i = from;
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (int bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            FloatVector sg = one.div(exp(v.neg()).add(1f));
+            v.mul(sg).intoArray(out, i);
+            sg.mul(v.mul(sg.neg().add(1f)).add(1f)).intoArray(deriv, i);
+        }
+        return i;
+    }
+
+    /** σ(x) = 1 / (e^{−x} + 1) by {@link #exp(float)}: the vector loop's twin. */
+    static float sigmoid(float x) {
+        return 1f / (exp(-x) + 1f);
+    }
+
+    // e^x in float (Cephes' expf): x = n·ln 2 + r with |r| ≤ ln 2 / 2, e^r by a degree-7 polynomial, times 2^n
+    // made from its bits. Adds, multiplies and exact conversions only, so the scalar twin and the vector
+    // loop round alike, compiled or interpreted (the Vector API's EXP is an intrinsic that need not).
+    private static final float EXP_HI = 88f, EXP_LO = -87.33654f, LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    private static final float E0 = 1.9875691500e-4f, E1 = 1.3981999507e-3f, E2 = 8.3334519073e-3f, E3 = 4.1665795894e-2f,
+            E4 = 1.6666665459e-1f, E5 = 5.0000001201e-1f;
+
+    /** e^x within about 2 ulps for x in [−87.3, 88]; clamped to that range (e^88 ≈ 1.7e38, e^−87.3 ≈ 1.2e-38). */
+    static float exp(float x) {
+        x = Math.min(Math.max(x, EXP_LO), EXP_HI);
+        float fx = x * LOG2E + 0.5f, t = (float) (int) fx;
+        if (t > fx) t -= 1f;                                   // floor
+        float r = x - t * LN2_HI - t * LN2_LO, z = r * r;
+        float y = (((((r * E0 + E1) * r + E2) * r + E3) * r + E4) * r + E5) * z + r + 1f;
+        return y * Float.intBitsToFloat(((int) t + 127) << 23);
+    }
+
+    /** {@link #exp(float)} on every lane, by the same operations. */
+    static FloatVector exp(FloatVector x) {
+        x = x.max(EXP_LO).min(EXP_HI);
+        FloatVector fx = x.mul(LOG2E).add(0.5f), t = (FloatVector) fx.convert(VectorOperators.F2I, 0).convert(VectorOperators.I2F, 0);
+        t = t.blend(t.sub(1f), t.compare(VectorOperators.GT, fx));
+        FloatVector r = x.sub(t.mul(LN2_HI)).sub(t.mul(LN2_LO)), z = r.mul(r);
+        FloatVector y = r.mul(E0).add(E1).mul(r).add(E2).mul(r).add(E3).mul(r).add(E4).mul(r).add(E5).mul(z).add(r).add(1f);
+        IntVector n = (IntVector) t.convert(VectorOperators.F2I, 0);
+        return y.mul(n.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+    }
+
     /** Φ(x), the standard normal CDF. */
     static double phi(double x) {
         return phiGivenGauss(x, Math.exp(-0.5 * x * x));
@@ -120,7 +169,7 @@ public enum Activation {
             case GELU -> 0.5f * x * (1f + rationalTanh(SQRT_2_OVER_PI * (x + 0.044715f * x * x * x)));
             case GELU_ERF -> (float) (x * phi(x));
             case RELU -> x > 0 ? x : 0f;
-            case SILU, SWIGLU -> x / (1f + (float) Math.exp(-x));
+            case SILU, SWIGLU -> x * sigmoid(x);
         };
     }
 
@@ -135,8 +184,8 @@ public enum Activation {
             case GELU_ERF -> (float) (phi(x) + x * Math.exp(-0.5 * x * x) * INV_SQRT_2PI); // Φ(x) + x·φ(x)
             case RELU -> x > 0 ? 1f : 0f;
             case SILU, SWIGLU -> {
-                float s = 1f / (1f + (float) Math.exp(-x));
-                yield s * (1f + x * (1f - s));
+                float s = sigmoid(x);
+                yield s * (x * (-s + 1f) + 1f);
             }
         };
     }

@@ -3,8 +3,9 @@ package dev.llmj.nn;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** GELU-tanh's rational tanh against Math.tanh, and its vector loop against its scalar twin. */
+/** GELU-tanh's rational tanh against Math.tanh, SiLU's exp against Math.exp, and the vector loops against their scalar twins. */
 class ActivationTest {
     @Test
     void rationalTanhIsWithinFourTenMillionthsOfTanh() {
@@ -14,6 +15,36 @@ class ActivationTest {
         }
         assertEquals(1f, Activation.rationalTanh(50f), 4e-7);
         assertEquals(-1f, Activation.rationalTanh(-50f), 4e-7);
+    }
+
+    @Test
+    void expIsWithinTwoUlpsOfMathExpAndClampsOutsideItsRange() {
+        for (int k = -873_000; k <= 880_000; k += 7) {
+            float x = k * 1e-4f;
+            double want = Math.exp(x);
+            assertEquals(want, Activation.exp(x), 2.5e-7 * want, "e^" + x);
+        }
+        assertEquals(1f, Activation.exp(0f));
+        assertEquals(Activation.exp(88f), Activation.exp(1000f));
+        assertEquals(Activation.exp(-87.33654f), Activation.exp(-1000f));
+        assertTrue(Activation.exp(-1000f) > 0f && Float.isFinite(Activation.exp(1000f)));
+    }
+
+    @Test
+    void siluAndItsDerivativeMatchTheirFormulaInDouble() {
+        int n = 2000;
+        float[] x = new float[n], out = new float[n], deriv = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (i - n / 2) * 0.05f;          // −50 … 50: both tails
+        for (Activation a : new Activation[] {Activation.SILU, Activation.SWIGLU}) {
+            a.forward(x, out, deriv, n);
+            for (int i = 0; i < n; i++) {
+                double v = x[i], sg = 1 / (1 + Math.exp(-v));
+                assertEquals(v * sg, out[i], 1e-6 * Math.max(1, Math.abs(v)), a + "(" + v + ")");
+                assertEquals(sg * (1 + v * (1 - sg)), deriv[i], 1e-6 * Math.max(1, Math.abs(v)), a + "'(" + v + ")");
+                assertEquals(Float.floatToIntBits(a.apply(x[i])), Float.floatToIntBits(out[i]), "apply agrees");
+                assertEquals(Float.floatToIntBits(a.derivative(x[i])), Float.floatToIntBits(deriv[i]), "derivative agrees");
+            }
+        }
     }
 
     @Test

@@ -126,7 +126,8 @@ public final class Kernels {
     static void gemm(float[] y, float[] x, int xRow, int xCol, float[] m, float[] b, boolean accumulate, int rows, int in, int out) {
         GemmTask g = GEMM.get();
         int threads = Parallel.threads();
-        int rowBlocks = Math.max(1, Math.min((rows + 23) / 24, Math.max((rows + ROW_BLOCK - 1) / ROW_BLOCK, 2 * threads)));
+        int least = (out > 8 * L ? 2 : 4) * threads; // M read in place (too narrow to pack, see gemmBlock): more, smaller tasks cost no copies and end together
+        int rowBlocks = Math.max(1, Math.min((rows + 23) / 24, Math.max((rows + ROW_BLOCK - 1) / ROW_BLOCK, least)));
         if (rowBlocks > 1) rowBlocks = (rowBlocks + threads - 1) / threads * threads; // blocks the threads share evenly
         g.rowBlock = Math.max(6, ((rows + rowBlocks - 1) / rowBlocks + 5) / 6 * 6);     // whole 6-row tiles
         g.rowBlocks = Math.max(1, (rows + g.rowBlock - 1) / g.rowBlock);

@@ -227,13 +227,15 @@ final class BenchCommand implements Runnable {
             res.put("prompt_tokens", prompt);
             res.put("new_tokens", fresh);
             res.put("prefill_tokens_per_sec", round(median(prefill)));
-            res.put("decode_tokens_per_sec", round(median(decode)));
+            // one new token comes from the prompt's logits: no decode pass ran, so there is no decode figure (null)
+            boolean decoded = fresh > 1;
+            res.put("decode_tokens_per_sec", decoded ? round(median(decode)) : null);
             // each decode step reads every weight once: bytes/s against the machine's memory bandwidth
             int passes = (batch + dev.llmj.nn.Linear.FEW_ROWS - 1) / dev.llmj.nn.Linear.FEW_ROWS; // weight passes per step
-            res.put("decode_weight_gb_per_sec", round(median(decode) / batch * passes * readBytes / 1e9));
+            res.put("decode_weight_gb_per_sec", decoded ? round(median(decode) / batch * passes * readBytes / 1e9) : null);
             res.put("weights_mb", Math.round(weightBytes / 1e3) / 1e3);
             res.put("kv_cache_mb", Math.round(KvCache.bytes(m.config, batch) / 1e3) / 1e3);
-            res.put("allocated_bytes_per_decoded_token", Math.round(perToken));
+            res.put("allocated_bytes_per_decoded_token", decoded ? Math.round(perToken) : null);
             res.put("peak_rss_mb", round(peakRss() / 1e6));
             res.put("runs", runs);
             PrintWriter out = spec.commandLine().getOut();
@@ -244,10 +246,15 @@ final class BenchCommand implements Runnable {
             out.printf("%s: %,d parameters, %d thread%s, batch %d%n", res.get("model"), m.parameterCount(), Parallel.threads(),
                     Parallel.threads() == 1 ? "" : "s", batch);
             out.printf("prefill  %,10.1f tokens/s   (%d-token prompt%s)%n", median(prefill), prompt, batch > 1 ? " × " + batch : "");
-            out.printf("decode   %,10.1f tokens/s   (%d new tokens%s; weights read at %.1f GB/s)%n", median(decode), fresh,
-                    batch > 1 ? " × " + batch : "", (double) res.get("decode_weight_gb_per_sec"));
-            out.printf("memory   weights %.1f MB, KV cache %.1f MB, peak RSS %.0f MB (median of %d runs); %,d bytes allocated per decoded token%n",
-                    res.get("weights_mb"), res.get("kv_cache_mb"), res.get("peak_rss_mb"), runs, Math.round(perToken));
+            if (decoded) {
+                out.printf("decode   %,10.1f tokens/s   (%d new tokens%s; weights read at %.1f GB/s)%n", median(decode), fresh,
+                        batch > 1 ? " × " + batch : "", (double) res.get("decode_weight_gb_per_sec"));
+            } else {
+                out.println("decode          none       (the one new token comes from the prompt's logits; --new-tokens 2 or more to time decoding)");
+            }
+            out.printf("memory   weights %.1f MB, KV cache %.1f MB, peak RSS %.0f MB (median of %d runs)%s%n",
+                    res.get("weights_mb"), res.get("kv_cache_mb"), res.get("peak_rss_mb"), runs,
+                    decoded ? String.format("; %,d bytes allocated per decoded token", Math.round(perToken)) : "");
             return 0;
         }
 

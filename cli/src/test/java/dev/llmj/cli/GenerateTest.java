@@ -120,6 +120,14 @@ class GenerateTest {
         for (String k : List.of("prefill_tokens_per_sec", "decode_tokens_per_sec", "weights_mb", "kv_cache_mb", "peak_rss_mb")) {
             assertTrue(((Number) j.get(k)).doubleValue() > 0, k + " in " + r.out());
         }
+        // one new token needs no decode pass: a prefill-only run reports no decode rate rather than a meaningless one
+        CliTest.Result one = CliTest.run("bench", "generate", "--model", model.toString(), "--prompt-tokens", "8", "--new-tokens", "1", "--runs", "1", "--json");
+        assertEquals(0, one.status(), one.err());
+        Map<String, Object> o = Json.obj(Json.parse(one.out().strip(), "o"), "o");
+        assertTrue(((Number) o.get("prefill_tokens_per_sec")).doubleValue() > 0, one.out());
+        assertTrue(o.containsKey("decode_tokens_per_sec") && o.get("decode_tokens_per_sec") == null, one.out());
+        assertTrue(CliTest.run("bench", "generate", "--model", model.toString(), "--prompt-tokens", "8", "--new-tokens", "1", "--runs", "1")
+                .out().contains("decode          none"));
         CliTest.Result shape = CliTest.run("bench", "generate", "--shape", "nope");
         assertEquals(2, shape.status());
         assertTrue(shape.err().contains("small, gpt2-124m, llama-110m"), shape.err());

@@ -324,9 +324,9 @@ public final class Attention {
         int rows = batch * time, keyRows = batch * keyTime;
         float[] dqr = ws.get(Workspace.Slot.ATT_DQ, rows * qd), dkr = ws.get(Workspace.Slot.ATT_DK, keyRows * kd),
                 dv = ws.get(Workspace.Slot.ATT_DV, keyRows * kd);
-        java.util.Arrays.fill(dqr, 0f);
-        java.util.Arrays.fill(dkr, 0f);
-        java.util.Arrays.fill(dv, 0f);
+        java.util.Arrays.fill(dqr, 0, rows * qd, 0f); // the front of arrays that may be longer (a larger batch's)
+        java.util.Arrays.fill(dkr, 0, keyRows * kd, 0f);
+        java.util.Arrays.fill(dv, 0, keyRows * kd, 0f);
         this.dOut = dOut;
         this.dqr = dqr;
         this.dkr = dkr;

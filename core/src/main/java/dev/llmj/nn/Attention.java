@@ -162,10 +162,15 @@ public final class Attention {
     public float[] forwardCached(float[] x, int seqs, int n, int[] rows, int[] start, float[] keys, float[] values, int capacity,
                                  float[] y, Workspace ws) {
         int count = seqs * n, qd = nHeads * headDim, kd = nKvHeads * headDim;
-        Linear.transposeInput(x, count, d, ws); // once for q, k and v
-        float[] cq = q.forwardInferenceTransposed(x, count, ws.get(Workspace.Slot.Q, count * qd), ws);
-        float[] kk = k.forwardInferenceTransposed(x, count, ws.get(Workspace.Slot.K, count * kd), ws);
-        float[] vv = v.forwardInferenceTransposed(x, count, ws.get(Workspace.Slot.V, count * kd), ws);
+        float[] cq = ws.get(Workspace.Slot.Q, count * qd), kk = ws.get(Workspace.Slot.K, count * kd), vv = ws.get(Workspace.Slot.V, count * kd);
+        if (count <= Linear.FEW_ROWS) {
+            Linear.forwardInferenceFew(x, count, q, cq, k, kk, v, vv); // decoding: one parallel region for the three
+        } else {
+            Linear.transposeInput(x, count, d, ws); // once for q, k and v
+            q.forwardInferenceTransposed(x, count, cq, ws);
+            k.forwardInferenceTransposed(x, count, kk, ws);
+            v.forwardInferenceTransposed(x, count, vv, ws);
+        }
         float[] cOut = ws.get(Workspace.Slot.ATTENDED, count * qd), scores = ws.get(Workspace.Slot.SCORES, seqs * nHeads * capacity);
         for (int r = 0; r < seqs; r++) {
             for (int i = 0; i < n; i++) {

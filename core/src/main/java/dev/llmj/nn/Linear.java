@@ -72,6 +72,22 @@ public final class Linear {
     }
 
     /**
+     * {@link #forwardInference} of up to {@link #FEW_ROWS} rows through two or three layers that read
+     * the same input (q, k and v; gate and up), in one parallel region: the same bits as one call
+     * each, with one hand-over to the other threads instead of three (decoding runs a hundred regions
+     * per token). {@code c} and {@code yc} may be null.
+     */
+    public static void forwardInferenceFew(float[] x, int rows, Linear a, float[] ya, Linear b, float[] yb, Linear c, float[] yc) {
+        if (rows > FEW_ROWS || a.in != b.in || c != null && c.in != a.in) throw new IllegalArgumentException("a few rows through layers of one input width");
+        Kernels.matmulRows(x, rows, a.in, ya, a.weight.value, a.biasValue(), a.out, yb, b.weight.value, b.biasValue(), b.out,
+                yc, c == null ? null : c.weight.value, c == null ? null : c.biasValue(), c == null ? 0 : c.out);
+    }
+
+    private float[] biasValue() {
+        return bias == null ? null : bias.value;
+    }
+
+    /**
      * {@link #forwardInference} for several layers reading the same input (q, k, v; gate and up): the
      * caller has put Xᵀ [in, R] in the workspace's {@code X_T} once, by {@link #transposeInput}.
      */

@@ -48,9 +48,11 @@ public final class Mlp {
         int n = rows * fc.out;
         boolean few = rows <= Linear.FEW_ROWS;
         float[] preOut = ws.get(Workspace.Slot.PRE, n), upBuf = up == null ? null : ws.get(Workspace.Slot.UP, n);
-        if (few) {
-            iPre = fc.forwardInference(x, rows, preOut, ws);
-            iUp = up == null ? null : up.forwardInference(x, rows, upBuf, ws);
+        if (few) { // decoding: gate and up in one parallel region
+            if (up != null) Linear.forwardInferenceFew(x, rows, fc, preOut, up, upBuf, null, null);
+            else fc.forwardInference(x, rows, preOut, ws);
+            iPre = preOut;
+            iUp = upBuf;
         } else { // a prompt: hidden states stay transposed [h, R] from gate and up to down, elementwise steps between
             Linear.transposeInput(x, rows, fc.in, ws); // once for gate and up
             iPre = fc.forwardInferenceToTransposed(rows, preOut, ws);

@@ -359,30 +359,72 @@ public final class Kernels {
      */
     public static void matmulRows(float[] y, float[] x, float[] w, float[] b, int rows, int in, int out) {
         RowsTask t = ROWS.get();
-        t.set(y, x, w, b, rows, in, out);
-        Parallel.forRange(out, Math.max(1, 65536 / Math.max(1, in * rows)), t); // a chunk worth a hand-off to another thread
-        t.set(null, null, null, null, 0, 0, 0);
+        t.parts = 0;
+        t.add(y, w, b, out);
+        t.run(x, rows, in);
     }
 
-    /** {@link #matmulRows}' parallel region, one per calling thread (as {@link GemmTask}): decoding a token allocates nothing. */
-    private static final class RowsTask implements Parallel.RangeTask {
-        float[] y, x, w, b;
-        int rows, in, out;
+    /**
+     * {@link #matmulRows} for two products of the same X in one parallel region (an MLP's gate and
+     * up): the same bits as two calls, with one hand-over to the other threads instead of two.
+     */
+    public static void matmulRows(float[] x, int rows, int in, float[] y0, float[] w0, float[] b0, int out0,
+                                  float[] y1, float[] w1, float[] b1, int out1) {
+        matmulRows(x, rows, in, y0, w0, b0, out0, y1, w1, b1, out1, null, null, null, 0);
+    }
 
-        void set(float[] y, float[] x, float[] w, float[] b, int rows, int in, int out) {
-            this.y = y;
+    /** {@link #matmulRows} for up to three products of the same X in one parallel region (attention's q, k and v); a null y ends the list. */
+    public static void matmulRows(float[] x, int rows, int in, float[] y0, float[] w0, float[] b0, int out0,
+                                  float[] y1, float[] w1, float[] b1, int out1, float[] y2, float[] w2, float[] b2, int out2) {
+        RowsTask t = ROWS.get();
+        t.parts = 0;
+        t.add(y0, w0, b0, out0);
+        if (y1 != null) t.add(y1, w1, b1, out1);
+        if (y2 != null) t.add(y2, w2, b2, out2);
+        t.run(x, rows, in);
+    }
+
+    /**
+     * {@link #matmulRows}' parallel region, one per calling thread (as {@link GemmTask}): decoding a token
+     * allocates nothing. Its range is the outputs of all its products one after another; a chunk that
+     * spans two products computes its part of each.
+     */
+    private static final class RowsTask implements Parallel.RangeTask {
+        final float[][] y = new float[3][], w = new float[3][], b = new float[3][];
+        final int[] out = new int[3];
+        float[] x;
+        int parts, rows, in;
+
+        void add(float[] y, float[] w, float[] b, int out) {
+            this.y[parts] = y;
+            this.w[parts] = w;
+            this.b[parts] = b;
+            this.out[parts++] = out;
+        }
+
+        void run(float[] x, int rows, int in) {
             this.x = x;
-            this.w = w;
-            this.b = b;
             this.rows = rows;
             this.in = in;
-            this.out = out;
+            int total = 0;
+            for (int p = 0; p < parts; p++) total += out[p];
+            Parallel.forRange(total, Math.max(1, 65536 / Math.max(1, in * rows)), this); // a chunk worth a hand-off to another thread
+            this.x = null; // keeps no array past the call
+            for (int p = 0; p < parts; p++) this.y[p] = this.w[p] = this.b[p] = null;
         }
 
         @Override
-        public void run(int o0, int o1) {
-            float[] y = this.y, x = this.x, w = this.w, b = this.b;
-            int rows = this.rows, in = this.in, out = this.out, o = o0;
+        public void run(int g0, int g1) {
+            for (int p = 0, start = 0; p < parts && start < g1; start += out[p++]) {
+                int o0 = Math.max(g0, start) - start, o1 = Math.min(g1, start + out[p]) - start;
+                if (o0 < o1) rows(y[p], w[p], b[p], out[p], o0, o1);
+            }
+        }
+
+        /** Outputs [o0, o1) of one product, for every row. */
+        private void rows(float[] y, float[] w, float[] b, int out, int o0, int o1) {
+            float[] x = this.x;
+            int rows = this.rows, in = this.in, o = o0;
             for (; o + 4 <= o1; o += 4) for (int r = 0; r < rows; r++) dot4(y, r * out + o, x, r * in, w, o * in, in, b, o);
             for (; o < o1; o++) {
                 for (int r = 0; r < rows; r++) {

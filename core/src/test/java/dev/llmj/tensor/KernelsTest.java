@@ -123,6 +123,34 @@ class KernelsTest {
     }
 
     @Test
+    void productsSharingOneRegionGiveTheBitsOfOneCallEach() { // decoding's q, k, v and gate, up: chunks may span two products
+        int saved = Parallel.threads();
+        try {
+            for (int threads : new int[] {1, 2, 3}) {
+                Parallel.setThreads(threads);
+                for (int[] s : new int[][] {{1, 768, 13, 7, 2049}, {3, 40, 6, 5, 0}, {8, 33, 17, 4, 9}}) { // the last 0: two products
+                    int rows = s[0], in = s[1];
+                    float[] x = random(rows * in, 41);
+                    float[][] w = new float[3][], b = new float[3][], joint = new float[3][], alone = new float[3][];
+                    for (int p = 0; p < 3; p++) {
+                        int out = s[2 + p];
+                        w[p] = random(out * in, 42 + p);
+                        b[p] = p == 1 ? null : random(out, 45 + p); // one without a bias
+                        joint[p] = new float[rows * out];
+                        alone[p] = new float[rows * out];
+                        Kernels.matmulRows(alone[p], x, w[p], b[p], rows, in, out);
+                    }
+                    if (s[4] == 0) Kernels.matmulRows(x, rows, in, joint[0], w[0], b[0], s[2], joint[1], w[1], b[1], s[3]);
+                    else Kernels.matmulRows(x, rows, in, joint[0], w[0], b[0], s[2], joint[1], w[1], b[1], s[3], joint[2], w[2], b[2], s[4]);
+                    for (int p = 0; p < 3; p++) assertArrayEquals(alone[p], joint[p], threads + " threads, product " + p + " of " + java.util.Arrays.toString(s));
+                }
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
+    @Test
     void productsWithNoRowsOrNoColumnsDoNothing() { // an empty batch, or a layer of width 0, must not divide by zero
         float[] w = random(5 * 3, 1), b = random(5, 2);
         Kernels.matmulForward(new float[0], new float[0], w, b, 0, 3, 5, new float[15]);

@@ -25,7 +25,10 @@ public enum Activation {
         forward(x, out, deriv, 0, n);
     }
 
-    /** The same for i in [from, to): any split of a range gives the same values (each element is its own). */
+    /**
+     * The same for i in [from, to): any split of a range gives the same values (each element is its own).
+     * {@code deriv} may be null (inference): then only out is written.
+     */
     public void forward(float[] x, float[] out, float[] deriv, int from, int to) {
         switch (this) {
             case GELU -> {
@@ -35,7 +38,7 @@ public enum Activation {
                     float t = rationalTanh((v * v * a * v + v) * c);
                     float half = (t + 1f) * 0.5f;
                     out[i] = half * v;
-                    deriv[i] = half + v * 0.5f * (-(t * t) + 1f) * c * (v * v * (3f * a) + 1f);
+                    if (deriv != null) deriv[i] = half + v * 0.5f * (-(t * t) + 1f) * c * (v * v * (3f * a) + 1f);
                 }
             }
             case GELU_ERF -> {
@@ -43,13 +46,13 @@ public enum Activation {
                     double v = x[i], g = Math.exp(-0.5 * v * v);    // e^{−x²/2}: shared by Φ's erfc and by φ
                     double p = phiGivenGauss(v, g);
                     out[i] = (float) (v * p);
-                    deriv[i] = (float) (p + v * g * INV_SQRT_2PI);   // Φ(x) + x·φ(x)
+                    if (deriv != null) deriv[i] = (float) (p + v * g * INV_SQRT_2PI);   // Φ(x) + x·φ(x)
                 }
             }
             case RELU -> {
                 for (int i = from; i < to; i++) {
                     out[i] = x[i] > 0 ? x[i] : 0f;
-                    deriv[i] = x[i] > 0 ? 1f : 0f;
+                    if (deriv != null) deriv[i] = x[i] > 0 ? 1f : 0f;
                 }
             }
             case SILU, SWIGLU -> {
@@ -57,7 +60,7 @@ public enum Activation {
                 for (; i < to; i++) { // as GELU's tail: the vector loop's operations in its order
                     float v = x[i], sg = sigmoid(v);
                     out[i] = v * sg;
-                    deriv[i] = sg * (v * (-sg + 1f) + 1f);
+                    if (deriv != null) deriv[i] = sg * (v * (-sg + 1f) + 1f);
                 }
             }
         }
@@ -92,6 +95,7 @@ public enum Activation {
             FloatVector t = p.div(q);
             FloatVector half = t.add(1f).mul(0.5f);                                    // ½(1 + t)
             half.mul(v).intoArray(out, i);
+            if (deriv == null) continue;
             FloatVector dt = v.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(c).mul(v.mul(v).mul(3f * a).add(1f)); // ½x(1 − t²)·c·(1 + 3a·x²)
             half.add(dt).intoArray(deriv, i);
         }
@@ -106,7 +110,7 @@ public enum Activation {
             FloatVector v = FloatVector.fromArray(S, x, i);
             FloatVector sg = one.div(exp(v.neg()).add(1f));
             v.mul(sg).intoArray(out, i);
-            sg.mul(v.mul(sg.neg().add(1f)).add(1f)).intoArray(deriv, i);
+            if (deriv != null) sg.mul(v.mul(sg.neg().add(1f)).add(1f)).intoArray(deriv, i);
         }
         return i;
     }

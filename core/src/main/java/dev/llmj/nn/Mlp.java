@@ -59,9 +59,8 @@ public final class Mlp {
             iUp = up == null ? null : up.forwardInferenceToTransposed(rows, upBuf, ws);
         }
         float[] a = iAct = ws.get(Workspace.Slot.ACT, n);
-        iDeriv = ws.get(Workspace.Slot.DERIV, n);
         Parallel.forRange(n, 16384, activateInference); // a prompt's rows on every thread
-        iPre = iUp = iAct = iDeriv = null;
+        iPre = iUp = iAct = null;
         return few ? proj.forwardInference(a, rows, y, ws) : proj.forwardInferenceFromTransposed(a, rows, y, ws);
     }
 
@@ -93,12 +92,12 @@ public final class Mlp {
     }
 
     // inference's arrays during a call (the workspace's: the training state above stays as it is)
-    private float[] iPre, iUp, iAct, iDeriv;
+    private float[] iPre, iUp, iAct;
     private final Parallel.RangeTask activateInference = this::activateInference;
 
     /** Inference: act = f(pre); SwiGLU: act · up, in place. */
     private void activateInference(int from, int to) {
-        activation.forward(iPre, iAct, iDeriv, from, to);
+        activation.forward(iPre, iAct, null, from, to); // no derivative: nothing will go backward
         if (iUp != null) for (int i = from; i < to; i++) iAct[i] *= iUp[i];
     }
 

@@ -38,8 +38,8 @@ public final class Workspace {
         BRANCH,
         /** Attention: q, k, v of the new tokens; the heads' weighted sums; one query's weights over the keys, per (row, head). */
         Q, K, V, ATTENDED, SCORES,
-        /** MLP: fc (gate) output, up output, the activation and its derivative. */
-        PRE, UP, ACT, DERIV,
+        /** MLP: fc (gate) output, up output, the activation. */
+        PRE, UP, ACT,
         /** A linear layer's transposed input and output (many rows: Yᵀ = W·Xᵀ). */
         X_T, Y_T,
         // ---- training: scratch within one call

@@ -72,7 +72,10 @@ class ActivationTest {
         for (Activation a : Activation.values()) {
             a.forward(x, out, deriv, n);
             for (int i = 0; i < n; i++) a.forward(x, one, dOne, i, i + 1); // every element alone: the scalar path
+            float[] noDeriv = new float[n];
+            a.forward(x, noDeriv, null, n);                                  // inference asks for no derivative
             for (int i = 0; i < n; i++) {
+                assertEquals(Float.floatToIntBits(out[i]), Float.floatToIntBits(noDeriv[i]), a + " without f' at " + x[i]);
                 assertEquals(Float.floatToIntBits(out[i]), Float.floatToIntBits(one[i]), a + " at " + x[i]);
                 assertEquals(Float.floatToIntBits(deriv[i]), Float.floatToIntBits(dOne[i]), a + "' at " + x[i]);
             }

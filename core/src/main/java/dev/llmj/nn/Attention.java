@@ -166,10 +166,10 @@ public final class Attention {
         if (count <= Linear.FEW_ROWS) {
             Linear.forwardInferenceFew(x, count, q, cq, k, kk, v, vv); // decoding: one parallel region for the three
         } else {
-            Linear.transposeInput(x, count, d, ws); // once for q, k and v
-            q.forwardInferenceTransposed(x, count, cq, ws);
-            k.forwardInferenceTransposed(x, count, kk, ws);
-            v.forwardInferenceTransposed(x, count, vv, ws);
+            float[] xT = Linear.transposeInput(x, count, d, ws); // once for q, k and v
+            q.forwardInferenceFromTransposed(xT, count, cq, ws);
+            k.forwardInferenceFromTransposed(xT, count, kk, ws);
+            v.forwardInferenceFromTransposed(xT, count, vv, ws);
         }
         float[] cOut = ws.get(Workspace.Slot.ATTENDED, count * qd), scores = ws.get(Workspace.Slot.SCORES, seqs * nHeads * capacity);
         for (int r = 0; r < seqs; r++) {

@@ -47,7 +47,7 @@ public final class Linear {
         y = Workspace.grow(y, rows * out);
         this.rows = rows;
         this.x = x;
-        float[] b = bias == null ? null : bias.value;
+        float[] b = biasValue();
         if (rows <= FEW_ROWS) {
             Kernels.matmulRows(y, x, weight.value, b, rows, in, out);
             return y;
@@ -65,7 +65,7 @@ public final class Linear {
      * kernel as training.
      */
     public float[] forwardInference(float[] x, int rows, float[] y, Workspace ws) {
-        float[] b = bias == null ? null : bias.value;
+        float[] b = biasValue();
         if (rows <= FEW_ROWS) Kernels.matmulRows(y, x, weight.value, b, rows, in, out);
         else Kernels.matmulWeightRows(y, x, weight.value, b, rows, in, out, ws.get(Workspace.Slot.X_T, rows * in), ws.get(Workspace.Slot.Y_T, rows * out));
         return y;
@@ -88,37 +88,30 @@ public final class Linear {
     }
 
     /**
-     * {@link #forwardInference} for several layers reading the same input (q, k, v; gate and up): the
-     * caller has put Xᵀ [in, R] in the workspace's {@code X_T} once, by {@link #transposeInput}.
-     */
-    public float[] forwardInferenceTransposed(float[] x, int rows, float[] y, Workspace ws) {
-        if (rows <= FEW_ROWS) return forwardInference(x, rows, y, ws);
-        Kernels.matmulWeightRowsTransposed(y, ws.get(Workspace.Slot.X_T, rows * in), weight.value, bias == null ? null : bias.value,
-                rows, in, out, ws.get(Workspace.Slot.Y_T, rows * out));
-        return y;
-    }
-
-    /**
      * Yᵀ [out, R] = W·Xᵀ (+ b) from Xᵀ in the workspace's {@code X_T} ({@link #transposeInput}), left
      * transposed in {@code yT}: for more than {@link #FEW_ROWS} rows whose output goes, through
      * elementwise steps only, into {@link #forwardInferenceFromTransposed}. The same bits as
-     * {@link #forwardInferenceTransposed}, transposed.
+     * {@link #forwardInferenceFromTransposed}, transposed.
      */
     public float[] forwardInferenceToTransposed(int rows, float[] yT, Workspace ws) {
-        Kernels.matmulWeightRowsT(yT, ws.get(Workspace.Slot.X_T, rows * in), weight.value, bias == null ? null : bias.value, rows, in, out);
+        Kernels.matmulWeightRowsT(yT, ws.get(Workspace.Slot.X_T, rows * in), weight.value, biasValue(), rows, in, out);
         return yT;
     }
 
-    /** {@link #forwardInference} from Xᵀ [in, R] given (more than {@link #FEW_ROWS} rows), into y [R, out]. */
+    /**
+     * {@link #forwardInference} from Xᵀ [in, R] given (more than {@link #FEW_ROWS} rows), into y [R, out]:
+     * layers that read the same input (a prompt's q, k and v) share one {@link #transposeInput}.
+     */
     public float[] forwardInferenceFromTransposed(float[] xT, int rows, float[] y, Workspace ws) {
-        Kernels.matmulWeightRowsTransposed(y, xT, weight.value, bias == null ? null : bias.value, rows, in, out,
-                ws.get(Workspace.Slot.Y_T, rows * out));
+        Kernels.matmulWeightRowsTransposed(y, xT, weight.value, biasValue(), rows, in, out, ws.get(Workspace.Slot.Y_T, rows * out));
         return y;
     }
 
-    /** Xᵀ into the workspace's {@code X_T}, for {@link #forwardInferenceTransposed} (nothing to do for a few rows). */
-    public static void transposeInput(float[] x, int rows, int in, Workspace ws) {
-        if (rows > FEW_ROWS) Kernels.transpose(x, ws.get(Workspace.Slot.X_T, rows * in), rows, in);
+    /** Xᵀ [in, R] of a prompt's x [R, in] (more than {@link #FEW_ROWS} rows), into the workspace's {@code X_T}, which it returns. */
+    public static float[] transposeInput(float[] x, int rows, int in, Workspace ws) {
+        float[] xT = ws.get(Workspace.Slot.X_T, rows * in);
+        Kernels.transpose(x, xT, rows, in);
+        return xT;
     }
 
     /** Accumulates dW (and db) and returns dX for the last forward's input. */

@@ -1,7 +1,6 @@
 package dev.llmj.nn;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -121,31 +120,36 @@ public enum Activation {
     }
 
     // e^x in float (Cephes' expf): x = n·ln 2 + r with |r| ≤ ln 2 / 2, e^r by a degree-7 polynomial, times 2^n
-    // made from its bits. Adds, multiplies and exact conversions only, so the scalar twin and the vector
-    // loop round alike, compiled or interpreted (the Vector API's EXP is an intrinsic that need not).
-    private static final float EXP_HI = 88f, EXP_LO = -87.33654f, LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    // made from its bits. n = round(x·log₂e) comes from adding 1.5·2²³ (MAGIC), whose float spacing is 1: the
+    // sum's low bits are n, so there is no float–int conversion (Java's saturating one costs several
+    // instructions a lane). FMAs, multiplies, compares and bit operations only, so the scalar twin and the
+    // vector loop round alike, compiled or interpreted (the Vector API's EXP is an intrinsic that need not).
+    private static final float EXP_HI = 88f, EXP_LO = -87.33654f, LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f,
+            MAGIC = 12582912f;
     private static final float E0 = 1.9875691500e-4f, E1 = 1.3981999507e-3f, E2 = 8.3334519073e-3f, E3 = 4.1665795894e-2f,
             E4 = 1.6666665459e-1f, E5 = 5.0000001201e-1f;
 
-    /** e^x within about 2 ulps for x in [−87.3, 88]; clamped to that range (e^88 ≈ 1.7e38, e^−87.3 ≈ 1.2e-38). */
+    /**
+     * e^x within about 2 ulps for x in [−87.3, 88]; e^88 ≈ 1.7e38 above it, and exactly 0 below it
+     * (where e^x is below the smallest normal float), so that e^−∞ is 0, as a masked softmax needs.
+     */
     static float exp(float x) {
-        x = Math.min(Math.max(x, EXP_LO), EXP_HI);
-        float fx = x * LOG2E + 0.5f, t = (float) (int) fx;
-        if (t > fx) t -= 1f;                                   // floor
-        float r = x - t * LN2_HI - t * LN2_LO, z = r * r;
-        float y = (((((r * E0 + E1) * r + E2) * r + E3) * r + E4) * r + E5) * z + r + 1f;
-        return y * Float.intBitsToFloat(((int) t + 127) << 23);
+        if (x < EXP_LO) return 0f;
+        if (x > EXP_HI) x = EXP_HI;
+        float k = Math.fma(x, LOG2E, MAGIC), t = k - MAGIC;
+        float r = Math.fma(t, -LN2_LO, Math.fma(t, -LN2_HI, x)), z = r * r;
+        float y = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(r, E0, E1), r, E2), r, E3), r, E4), r, E5);
+        return (Math.fma(y, z, r) + 1f) * Float.intBitsToFloat((Float.floatToRawIntBits(k) + 127) << 23);
     }
 
     /** {@link #exp(float)} on every lane, by the same operations. */
-    static FloatVector exp(FloatVector x) {
-        x = x.max(EXP_LO).min(EXP_HI);
-        FloatVector fx = x.mul(LOG2E).add(0.5f), t = (FloatVector) fx.convert(VectorOperators.F2I, 0).convert(VectorOperators.I2F, 0);
-        t = t.blend(t.sub(1f), t.compare(VectorOperators.GT, fx));
-        FloatVector r = x.sub(t.mul(LN2_HI)).sub(t.mul(LN2_LO)), z = r.mul(r);
-        FloatVector y = r.mul(E0).add(E1).mul(r).add(E2).mul(r).add(E3).mul(r).add(E4).mul(r).add(E5).mul(z).add(r).add(1f);
-        IntVector n = (IntVector) t.convert(VectorOperators.F2I, 0);
-        return y.mul(n.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+    static FloatVector exp(FloatVector in) {
+        FloatVector x = in.blend(EXP_HI, in.compare(VectorOperators.GT, EXP_HI));
+        FloatVector k = x.fma(LOG2E, MAGIC), t = k.sub(MAGIC);
+        FloatVector r = t.fma(in.broadcast(-LN2_LO), t.fma(in.broadcast(-LN2_HI), x)), z = r.mul(r);
+        FloatVector y = r.fma(E0, E1).fma(r, in.broadcast(E2)).fma(r, in.broadcast(E3)).fma(r, in.broadcast(E4)).fma(r, in.broadcast(E5));
+        FloatVector twoN = k.reinterpretAsInts().add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return y.fma(z, r).add(1f).mul(twoN).blend(0f, in.compare(VectorOperators.LT, EXP_LO));
     }
 
     /** Φ(x), the standard normal CDF. */

@@ -102,7 +102,7 @@ public final class Attention {
             int qo = b * time * qd + h * headDim, po = bh * time * keyTime, vo = b * keyTime * kd + kh * headDim;
             for (int r0 = 0; r0 < time; r0 += BLOCK) {           // a block of queries needs keys 0..r1-1 only when causal
                 int r1 = Math.min(time, r0 + BLOCK), n1 = causal ? Math.min(keyTime, r1) : keyTime;
-                Kernels.gemmBlock(probs, po, keyTime, qr, qo, qd, 1, headT, kt, keyTime, null, false, r0, r1, 0, n1, 0, headDim); // q_t · k_s
+                Kernels.gemmBlock(probs, po, keyTime, qr, qo, qd, 1, headT, kt, keyTime, null, false, r0, r1, 0, wide(n1, keyTime), 0, headDim); // q_t · k_s
                 for (int t = r0; t < r1; t++) softmaxRow(po + t * keyTime, keys(t), b, scale);
                 Kernels.gemmBlock(out, qo, qd, probs, po, keyTime, 1, vOut, vo, kd, null, false, r0, r1, 0, headDim, 0, n1); // Σ_s p·v_s
             }
@@ -123,6 +123,16 @@ public final class Attention {
         return causal ? Math.min(t + 1, keyTime) : keyTime;
     }
 
+    /**
+     * The columns a block's scores (or ∂L/∂p) are computed over: its n1 keys rounded up to whole
+     * pairs of vectors (within the row's {@code limit} keys), so that the product runs in the matmul's vector tiles
+     * instead of a row-at-a-time tail with scalar lanes. The extra columns are future keys, which the
+     * softmax (or its backward) then sets to exactly 0, as it sets every masked one.
+     */
+    private static int wide(int n1, int limit) {
+        return Math.min(limit, (n1 + Kernels.TILE_COLUMNS - 1) / Kernels.TILE_COLUMNS * Kernels.TILE_COLUMNS);
+    }
+
     /** Queries per block of the per-head products: a whole number of the matmul's 6-row tiles. */
     private static final int BLOCK = 24;
 
@@ -131,24 +141,9 @@ public final class Attention {
      * keys, softmax; every other entry exactly 0 (the causal mask, and a row with no real key at all).
      */
     private void softmaxRow(int po, int n, int b, float scale) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int s = 0; s < n; s++) {
-            if (keyValid != null && !keyValid[b * keyTime + s]) probs[po + s] = Float.NEGATIVE_INFINITY; // padding
-            max = Math.max(max, probs[po + s] *= scale);
-        }
+        if (keyValid != null) for (int s = 0; s < n; s++) if (!keyValid[b * keyTime + s]) probs[po + s] = Float.NEGATIVE_INFINITY; // padding
+        if (!Softmax.row(probs, po, n, scale)) java.util.Arrays.fill(probs, po, po + n, 0f); // no real key: weights of 0, not 0/0
         java.util.Arrays.fill(probs, po + n, po + keyTime, 0f);
-        if (max == Float.NEGATIVE_INFINITY) { // no real key: weights of 0, not 0/0
-            java.util.Arrays.fill(probs, po, po + n, 0f);
-            return;
-        }
-        float sum = 0f;
-        for (int s = 0; s < n; s++) {
-            float e = (float) Math.exp(probs[po + s] - max);
-            probs[po + s] = e;
-            sum += e;
-        }
-        float inv = 1f / sum;
-        for (int s = 0; s < n; s++) probs[po + s] *= inv;
     }
 
     /**
@@ -220,16 +215,10 @@ public final class Attention {
             }
             for (int i = 0; i < n; i++) {
                 int pos = cStart[r] + i, qo = (r * n + i) * qd + h * headDim;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int s = 0; s <= pos; s++) {
-                    float e = scores[p + s] = Kernels.dot(cq, qo, keys, base + s * kd, headDim) * scale;
-                    if (e > max) max = e;
-                }
-                float sum = 0f;
-                for (int s = 0; s <= pos; s++) sum += (scores[p + s] = (float) Math.exp(scores[p + s] - max));
-                float inv = 1f / sum;
+                for (int s = 0; s <= pos; s++) scores[p + s] = Kernels.dot(cq, qo, keys, base + s * kd, headDim);
+                Softmax.row(scores, p, pos + 1, scale);
                 java.util.Arrays.fill(cOut, qo, qo + headDim, 0f);
-                for (int s = 0; s <= pos; s++) Kernels.axpy(scores[p + s] * inv, values, base + s * kd, cOut, qo, headDim);
+                for (int s = 0; s <= pos; s++) Kernels.axpy(scores[p + s], values, base + s * kd, cOut, qo, headDim);
             }
         }
     }
@@ -251,15 +240,11 @@ public final class Attention {
         int qo = r * n * qd + h * headDim;
         for (int r0 = 0; r0 < n; r0 += BLOCK) {
             int r1 = Math.min(n, r0 + BLOCK), n1 = start + r1;
-            Kernels.gemmBlock(scratch, po - r0 * len, len, cq, qo, qd, 1, scratch, 0, len, null, false, r0, r1, 0, n1, 0, headDim);
+            Kernels.gemmBlock(scratch, po - r0 * len, len, cq, qo, qd, 1, scratch, 0, len, null, false, r0, r1, 0,
+                    wide(n1, len), 0, headDim);
             for (int i = r0; i < r1; i++) {
                 int w = po + (i - r0) * len, seen = start + i + 1;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int s = 0; s < seen; s++) max = Math.max(max, scratch[w + s] *= scale);
-                float sum = 0f;
-                for (int s = 0; s < seen; s++) sum += (scratch[w + s] = (float) Math.exp(scratch[w + s] - max));
-                float inv = 1f / sum;
-                for (int s = 0; s < seen; s++) scratch[w + s] *= inv;
+                Softmax.row(scratch, w, seen, scale);
                 java.util.Arrays.fill(scratch, w + seen, w + n1, 0f); // keys after the query: weight exactly 0
             }
             Kernels.gemmBlock(cOut, qo, qd, scratch, po - r0 * len, len, 1, cValues, base, kd, null, false, r0, r1, 0, headDim, 0, n1);
@@ -304,18 +289,12 @@ public final class Attention {
         boolean[] memValid = cValid;
         for (int rh = from; rh < to; rh++) {
             int r = rh / nHeads, h = rh % nHeads, kh = h / group, qo = r * qd + h * headDim, p = rh * memTime;
-            float max = Float.NEGATIVE_INFINITY;
             for (int s = 0; s < memTime; s++) {
-                float e = scores[p + s] = memValid != null && !memValid[s] ? Float.NEGATIVE_INFINITY
-                        : Kernels.dot(cq, qo, memKeys, s * kd + kh * headDim, headDim) * scale;
-                if (e > max) max = e;
+                scores[p + s] = memValid != null && !memValid[s] ? Float.NEGATIVE_INFINITY : Kernels.dot(cq, qo, memKeys, s * kd + kh * headDim, headDim);
             }
             java.util.Arrays.fill(cOut, qo, qo + headDim, 0f);
-            if (max == Float.NEGATIVE_INFINITY) continue; // no real key: weights of 0, as in forward
-            float sum = 0f;
-            for (int s = 0; s < memTime; s++) sum += (scores[p + s] = (float) Math.exp(scores[p + s] - max));
-            float inv = 1f / sum;
-            for (int s = 0; s < memTime; s++) if (scores[p + s] != 0f) Kernels.axpy(scores[p + s] * inv, memValues, s * kd + kh * headDim, cOut, qo, headDim);
+            if (!Softmax.row(scores, p, memTime, scale)) continue; // no real key: weights of 0, as in forward
+            for (int s = 0; s < memTime; s++) if (scores[p + s] != 0f) Kernels.axpy(scores[p + s], memValues, s * kd + kh * headDim, cOut, qo, headDim);
         }
     }
 
@@ -371,12 +350,10 @@ public final class Attention {
                 int bh = b * nHeads + h, qo = b * time * qd + h * headDim, po = bh * time * keyTime;
                 for (int r0 = 0; r0 < time; r0 += BLOCK) {          // ∂L/∂p[t, s] = dout_t · v_s, then the softmax's backward
                     int r1 = Math.min(time, r0 + BLOCK), n1 = causal ? Math.min(keyTime, r1) : keyTime;
-                    Kernels.gemmBlock(scratch, ds, keyTime, dOut, qo, qd, 1, headT, vt, keyTime, null, false, r0, r1, 0, n1, 0, headDim);
+                    Kernels.gemmBlock(scratch, ds, keyTime, dOut, qo, qd, 1, headT, vt, keyTime, null, false, r0, r1, 0, wide(n1, keyTime), 0, headDim);
                     for (int t = r0; t < r1; t++) {
                         int n = keys(t), to_ = ds + t * keyTime, pt = po + t * keyTime;
-                        float pdp = 0f;
-                        for (int s = 0; s < n; s++) pdp += probs[pt + s] * scratch[to_ + s];
-                        for (int s = 0; s < n; s++) scratch[to_ + s] = probs[pt + s] * (scratch[to_ + s] - pdp) * scale; // then the 1/√hd
+                        Softmax.rowBackward(probs, pt, scratch, to_, n, scale); // then the 1/√hd
                         java.util.Arrays.fill(scratch, to_ + n, to_ + keyTime, 0f);
                     }
                 }

@@ -22,6 +22,9 @@ public final class Kernels {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
 
+    /** Columns of the narrowest vector tile ({@link #block6x2}): a product this many columns wide (or a multiple) has no scalar tail. */
+    public static final int TILE_COLUMNS = 2 * L;
+
     private Kernels() {}
 
     /** Σ a[ao+i]·b[bo+i] for i in [0, n). */

@@ -66,17 +66,19 @@ class PyTorchFixtureTest {
                 adam.step(f(meta, "lr"));
             }
             for (Param p : params) {
-                float[] expected = t.get("step3." + p.name).data();
-                if (maxAbs(t.get("grad." + p.name).data()) < 1e-6f) {
-                    // the key bias: adding a constant to every key shifts a query's scores equally, so its true
-                    // gradient is 0 and both sides hold rounding noise, which Adam's m/√v turns into ±lr steps;
-                    // all that can be asserted is that it moved no more than AdamW can move anything
-                    float bound = 3 * f(meta, "lr") * 1.01f;
-                    float[] init = t.get("init." + p.name).data();
-                    for (int i = 0; i < expected.length; i++) assertEquals(init[i], p.value[i], bound, p.name + " moves at most 3·lr");
-                    continue;
+                float[] expected = t.get("step3." + p.name).data(), grad = t.get("grad." + p.name).data(), init = t.get("init." + p.name).data();
+                // A gradient at the level of rounding noise (the key bias, whose true gradient is 0: adding a constant
+                // to every key shifts a query's scores equally; or one element where large terms cancel, ~1e-7 of the
+                // largest) is noise on both sides, and Adam's m/(√v + eps) turns noise into steps of up to ±lr: all that
+                // can be asserted there is that it moved no more than AdamW can move anything. (A gpt2 element with
+                // gradient 7.4e-8, against 0.17 in its matrix, ends 5.4e-5 apart after a 4e-9 difference in it; it is
+                // the one such element in these fixtures.) An exact 0 among real gradients moves a weight by decay alone: checked.
+                float largest = maxAbs(grad), bound = 3 * f(meta, "lr") * 1.01f;
+                for (int i = 0; i < expected.length; i++) {
+                    boolean noise = largest < 1e-6f || grad[i] != 0f && Math.abs(grad[i]) < 1e-6f * largest;
+                    if (noise) assertEquals(init[i], p.value[i], bound, p.name + "[" + i + "] moves at most 3·lr");
+                    else assertEquals(expected[i], p.value[i], 5e-5f * Math.max(1f, Math.abs(expected[i])), "after 3 AdamW steps " + p.name + "[" + i + "]");
                 }
-                assertClose(expected, p.value, 5e-5f, "after 3 AdamW steps " + p.name);
             }
         }));
     }

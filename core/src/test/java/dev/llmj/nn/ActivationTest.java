@@ -18,7 +18,7 @@ class ActivationTest {
     }
 
     @Test
-    void expIsWithinTwoUlpsOfMathExpAndClampsOutsideItsRange() {
+    void expIsWithinTwoUlpsOfMathExpClampsAboveItsRangeAndIsZeroBelow() {
         for (int k = -873_000; k <= 880_000; k += 7) {
             float x = k * 1e-4f;
             double want = Math.exp(x);
@@ -26,8 +26,10 @@ class ActivationTest {
         }
         assertEquals(1f, Activation.exp(0f));
         assertEquals(Activation.exp(88f), Activation.exp(1000f));
-        assertEquals(Activation.exp(-87.33654f), Activation.exp(-1000f));
-        assertTrue(Activation.exp(-1000f) > 0f && Float.isFinite(Activation.exp(1000f)));
+        assertTrue(Activation.exp(-87.33654f) > 0f && Float.isFinite(Activation.exp(1000f)));
+        assertEquals(0f, Activation.exp(-87.34f));                  // below the normal floats: 0, and e^−∞ too
+        assertEquals(0f, Activation.exp(Float.NEGATIVE_INFINITY));
+        assertTrue(Float.isNaN(Activation.exp(Float.NaN)));
     }
 
     @Test

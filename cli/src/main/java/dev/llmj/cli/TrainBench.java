@@ -31,7 +31,9 @@ import java.util.function.Supplier;
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Training speed: full steps (forward, loss, backward, clipping, AdamW, as",
                 "llmj train makes them) on random weights and random token batches of a preset's",
-                "or shape's size. After a warm-up (at least --warmup steps and --warmup-seconds),",
+                "or shape's size. After a warm-up (at least --warmup steps and --warmup-seconds, and",
+                "on, up to 4 × --warmup-seconds, until a step allocates under 1 KB: the JIT has",
+                "compiled every kernel by then; interpreted vector code allocates),",
                 "--steps steps are timed one by one. Prints the median ms/step, tokens/s, GFLOPS,",
                 "the fraction of the FloatVector FMA peak, peak RSS and the bytes allocated per step."},
         footer = {"", "Presets (llmj train's; vocabulary 65 as with the char tokenizer):",
@@ -138,17 +140,23 @@ final class TrainBench implements Callable<Integer> {
             return batch;
         };
 
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long warmStart = System.nanoTime();
         int warmSteps = 0;
         float firstLoss = Float.NaN;
-        while (warmSteps < warmup || System.nanoTime() - warmStart < warmupSeconds * 1e9) {
+        for (long lastAlloc = Long.MAX_VALUE; ; ) {
+            double elapsed = (System.nanoTime() - warmStart) / 1e9;
+            boolean enough = warmSteps >= warmup && elapsed >= warmupSeconds;
+            // a kernel the JIT has not compiled yet runs with its vectors as objects: a step that allocates is not warm
+            if (enough && (lastAlloc < 1024 || elapsed >= 4 * warmupSeconds)) break;
+            long before = mx.getTotalThreadAllocatedBytes();
             run(step, batches, cfg.lr());
+            lastAlloc = mx.getTotalThreadAllocatedBytes() - before;
             if (warmSteps == 0) firstLoss = step.loss();
             warmSteps++;
         }
         double warmSeconds = (System.nanoTime() - warmStart) / 1e9;
 
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long gcBefore = gcCount(), allocBefore = mx.getTotalThreadAllocatedBytes();
         double[] ms = new double[steps];
         for (int i = 0; i < steps; i++) {

@@ -76,7 +76,7 @@ public final class Attention {
             rope.apply(qr, batch, time, nHeads, headDim, false);
             rope.apply(kr, batch, time, nKvHeads, headDim, false);
         }
-        headT = ws.get(Workspace.Slot.HEAD_T, batch * nHeads * headDim * keyTime);
+        headT = ws.get(Workspace.Slot.HEAD_T, batch * nHeads * headDim * tRow());
         Parallel.forRange(batch * nHeads, 1, forwardHeads);
         headT = null;
         return o.forward(out, rows);
@@ -97,12 +97,12 @@ public final class Attention {
         int qd = nHeads * headDim, kd = nKvHeads * headDim, group = nHeads / nKvHeads;
         float scale = (float) (1.0 / Math.sqrt(headDim));
         for (int bh = from; bh < to; bh++) {
-            int b = bh / nHeads, h = bh % nHeads, kh = h / group, kt = bh * headDim * keyTime;
+            int b = bh / nHeads, h = bh % nHeads, kh = h / group, kt = bh * headDim * tRow();
             transposeHead(kr, headT, kt, b, kh, kd);             // Kᵀ [hd, Tk] at headT[kt]: the scores' M, rows of contiguous keys
             int qo = b * time * qd + h * headDim, po = bh * time * keyTime, vo = b * keyTime * kd + kh * headDim;
             for (int r0 = 0; r0 < time; r0 += BLOCK) {           // a block of queries needs keys 0..r1-1 only when causal
                 int r1 = Math.min(time, r0 + BLOCK), n1 = causal ? Math.min(keyTime, r1) : keyTime;
-                Kernels.gemmBlock(probs, po, keyTime, qr, qo, qd, 1, headT, kt, keyTime, null, false, r0, r1, 0, wide(n1, keyTime), 0, headDim); // q_t · k_s
+                Kernels.gemmBlock(probs, po, keyTime, qr, qo, qd, 1, headT, kt, tRow(), null, false, r0, r1, 0, wide(n1, keyTime), 0, headDim); // q_t · k_s
                 for (int t = r0; t < r1; t++) softmaxRow(po + t * keyTime, keys(t), b, scale);
                 Kernels.gemmBlock(out, qo, qd, probs, po, keyTime, 1, vOut, vo, kd, null, false, r0, r1, 0, headDim, 0, n1); // Σ_s p·v_s
             }
@@ -230,17 +230,17 @@ public final class Attention {
      * after them, then the weighted sums as a product with the cached values, read in place.
      */
     private void promptHead(int r, int h, int base, float scale) {
-        int qd = nHeads * headDim, kd = nKvHeads * headDim, n = cNew, start = cStart[r], len = start + n;
+        int qd = nHeads * headDim, kd = nKvHeads * headDim, n = cNew, start = cStart[r], len = start + n, kRow = len + PAD;
         float[] scratch = PROMPT_SCRATCH.get();
-        if (scratch.length < (headDim + BLOCK) * len) PROMPT_SCRATCH.set(scratch = new float[(headDim + BLOCK) * len]);
-        int po = headDim * len;                                  // the weights of a block of queries: scratch[po…), rows len apart
+        if (scratch.length < headDim * kRow + BLOCK * len) PROMPT_SCRATCH.set(scratch = new float[headDim * kRow + BLOCK * len]);
+        int po = headDim * kRow;                                 // the weights of a block of queries: scratch[po…), rows len apart
         for (int s = 0; s < len; s++) {
-            for (int i = 0, ko = base + s * kd; i < headDim; i++) scratch[i * len + s] = cKeys[ko + i];
+            for (int i = 0, ko = base + s * kd; i < headDim; i++) scratch[i * kRow + s] = cKeys[ko + i]; // Kᵀ, rows kRow apart (tRow)
         }
         int qo = r * n * qd + h * headDim;
         for (int r0 = 0; r0 < n; r0 += BLOCK) {
             int r1 = Math.min(n, r0 + BLOCK), n1 = start + r1;
-            Kernels.gemmBlock(scratch, po - r0 * len, len, cq, qo, qd, 1, scratch, 0, len, null, false, r0, r1, 0,
+            Kernels.gemmBlock(scratch, po - r0 * len, len, cq, qo, qd, 1, scratch, 0, kRow, null, false, r0, r1, 0,
                     wide(n1, len), 0, headDim);
             for (int i = r0; i < r1; i++) {
                 int w = po + (i - r0) * len, seen = start + i + 1;
@@ -316,7 +316,7 @@ public final class Attention {
         this.dkr = dkr;
         this.dv = dv;
         dScores = ws.get(Workspace.Slot.D_SCORES, batch * nKvHeads * time * keyTime);
-        headT = ws.get(Workspace.Slot.HEAD_T, batch * nHeads * headDim * keyTime);
+        headT = ws.get(Workspace.Slot.HEAD_T, batch * nHeads * headDim * tRow());
         // one task per (batch row, k/v head): the q heads sharing a k/v head add into the same dk, dv
         Parallel.forRange(batch * nKvHeads, 1, backwardHeads);
         this.dOut = this.dqr = this.dkr = this.dv = dScores = headT = null;
@@ -343,14 +343,14 @@ public final class Attention {
         for (int bk = from; bk < to; bk++) {
             int b = bk / nKvHeads, kh = bk % nKvHeads;
             int ds = bk * time * keyTime;                           // scratch[ds…]: [Tq, Tk], ∂L/∂p, then ∂L/∂scores
-            int vt = (b * nHeads + kh * group) * headDim * keyTime; // headT[vt…]: this task's own Vᵀ [hd, Tk]
+            int vt = (b * nHeads + kh * group) * headDim * tRow(); // headT[vt…]: this task's own Vᵀ [hd, Tk]
             transposeHead(vOut, headT, vt, b, kh, kd);
             int ko = b * keyTime * kd + kh * headDim;
             for (int h = kh * group; h < (kh + 1) * group; h++) {
                 int bh = b * nHeads + h, qo = b * time * qd + h * headDim, po = bh * time * keyTime;
                 for (int r0 = 0; r0 < time; r0 += BLOCK) {          // ∂L/∂p[t, s] = dout_t · v_s, then the softmax's backward
                     int r1 = Math.min(time, r0 + BLOCK), n1 = causal ? Math.min(keyTime, r1) : keyTime;
-                    Kernels.gemmBlock(scratch, ds, keyTime, dOut, qo, qd, 1, headT, vt, keyTime, null, false, r0, r1, 0, wide(n1, keyTime), 0, headDim);
+                    Kernels.gemmBlock(scratch, ds, keyTime, dOut, qo, qd, 1, headT, vt, tRow(), null, false, r0, r1, 0, wide(n1, keyTime), 0, headDim);
                     for (int t = r0; t < r1; t++) {
                         int n = keys(t), to_ = ds + t * keyTime, pt = po + t * keyTime;
                         Softmax.rowBackward(probs, pt, scratch, to_, n, scale); // then the 1/√hd
@@ -375,13 +375,25 @@ public final class Attention {
         return dMemory;
     }
 
-    /** dst[at…] [hd, Tk] = one head's rows of src [B·Tk, Hkv·hd] for batch row b, transposed. */
+    /** dst[at…] [hd, Tk] (rows {@link #tRow} apart) = one head's rows of src [B·Tk, Hkv·hd] for batch row b, transposed. */
     private void transposeHead(float[] src, float[] dst, int at, int b, int kh, int kd) {
+        int row = tRow();
         for (int t = 0; t < keyTime; t++) {
             int so = (b * keyTime + t) * kd + kh * headDim;
-            for (int i = 0; i < headDim; i++) dst[at + i * keyTime + t] = src[so + i];
+            for (int i = 0; i < headDim; i++) dst[at + i * row + t] = src[so + i];
         }
     }
+
+    /**
+     * The row stride of a head's Kᵀ or Vᵀ: Tk and one cache line more. Rows a power of two apart
+     * (128 or 256 keys: 512 B, 1 KB) all fall in a few of L1's sets, so the products streaming a
+     * strip of those rows, and the transpose writing them, kept evicting each other's lines.
+     */
+    private int tRow() {
+        return keyTime + PAD;
+    }
+
+    private static final int PAD = 16;
 
     /** The attention weights of the last forward, [B, H, Tq, Tk] in the array's first B·H·Tq·Tk values (row t: query t over the keys; causal: 0..t). */
     public float[] probs() {

@@ -331,7 +331,8 @@ public final class Attention {
             for (int i = 0; i < keyRows * d; i++) dMemory[i] = dxk[i] + dxv[i];
             return dx;
         }
-        for (int i = 0; i < rows * d; i++) dx[i] += dxk[i] + dxv[i];
+        Kernels.add(dx, dx, dxk, rows * d);
+        Kernels.add(dx, dx, dxv, rows * d);
         return dx;
     }
 

@@ -1,5 +1,7 @@
 package dev.llmj.nn;
 
+import dev.llmj.tensor.Kernels;
+
 import dev.llmj.tensor.Rng;
 
 import java.util.ArrayList;
@@ -90,7 +92,7 @@ public final class Block {
     /** in + branch: into {@code out} (pre-norm), or normalised after the add (post-norm; the sum kept in {@code sum}). */
     private float[] residual(float[] in, float[] branch, float[] sum, float[] out, Norm norm, int rows) {
         float[] to = postNorm ? sum : out;
-        for (int i = 0; i < rows * attn.d; i++) to[i] = in[i] + branch[i];
+        Kernels.add(to, in, branch, rows * attn.d);
         return postNorm ? norm.forward(sum, rows) : out;
     }
 
@@ -151,21 +153,21 @@ public final class Block {
         float[] ds = postNorm ? norm2.backward(dh2) : dh2;
         float[] g = mlp.backward(drop2.backward(ds));
         if (!postNorm) g = norm2.backward(g);
-        for (int i = 0; i < n; i++) dhc[i] = ds[i] + g[i];
+        Kernels.add(dhc, ds, g, n);
         float[] d1 = dhc;
         if (cross != null) {
             ds = postNorm ? crossNorm.backward(dhc) : dhc;
             g = cross.backward(dropCross.backward(ds));
             if (!postNorm) g = crossNorm.backward(g);
             float[] dh1 = ws.get(Workspace.Slot.BLOCK_D_H1, n);
-            for (int i = 0; i < n; i++) dh1[i] = ds[i] + g[i];
+            Kernels.add(dh1, ds, g, n);
             d1 = dh1;
             dMemory = cross.memoryGrad();
         }
         ds = postNorm ? norm1.backward(d1) : d1;
         g = attn.backward(drop1.backward(ds));
         if (!postNorm) g = norm1.backward(g);
-        for (int i = 0; i < n; i++) dh[i] = ds[i] + g[i];
+        Kernels.add(dh, ds, g, n);
         return dh;
     }
 

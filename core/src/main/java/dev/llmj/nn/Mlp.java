@@ -1,5 +1,7 @@
 package dev.llmj.nn;
 
+import dev.llmj.tensor.Kernels;
+
 import dev.llmj.tensor.Parallel;
 
 import java.util.ArrayList;
@@ -76,7 +78,7 @@ public final class Mlp {
         float[] dx = fc.backward(dpre);
         if (up != null) {
             float[] dx2 = up.backward(dup);
-            for (int i = 0; i < rows * fc.in; i++) dx[i] += dx2[i];
+            Kernels.add(dx, dx, dx2, rows * fc.in);
         }
         return dx;
     }

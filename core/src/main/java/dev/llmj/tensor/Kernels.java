@@ -467,6 +467,44 @@ public final class Kernels {
         y[yo + 3] = s3 + (b == null ? 0f : b[bo + 3]);
     }
 
+    /** out[i] = a[i] + b[i] for i in [0, n) (out may be a or b), in parallel: a residual add over a whole batch. */
+    public static void add(float[] out, float[] a, float[] b, int n) {
+        ElementsTask t = ELEMENTS.get();
+        t.set(out, a, b, 1f);
+        Parallel.forRange(n, 32768, t);
+        t.set(null, null, null, 0f);
+    }
+
+    /** a[i] *= s for i in [0, n), in parallel (gradient clipping over a large parameter). */
+    public static void scale(float[] a, float s, int n) {
+        ElementsTask t = ELEMENTS.get();
+        t.set(a, a, null, s);
+        Parallel.forRange(n, 32768, t);
+        t.set(null, null, null, 0f);
+    }
+
+    /** {@link #add} and {@link #scale}'s parallel region, one per calling thread (as {@link GemmTask}): every element on its own. */
+    private static final class ElementsTask implements Parallel.RangeTask {
+        float[] out, a, b;
+        float s;
+
+        void set(float[] out, float[] a, float[] b, float s) {
+            this.out = out;
+            this.a = a;
+            this.b = b;
+            this.s = s;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            float[] out = this.out, a = this.a, b = this.b;
+            if (b != null) for (int i = from; i < to; i++) out[i] = a[i] + b[i];
+            else for (int i = from; i < to; i++) out[i] = a[i] * s;
+        }
+    }
+
+    private static final ThreadLocal<ElementsTask> ELEMENTS = ThreadLocal.withInitial(ElementsTask::new);
+
     /** dst[C, R] = src[R, C]ᵀ, in 32 × 32 blocks so both sides move whole cache lines; blocks of rows in parallel. */
     public static void transpose(float[] src, float[] dst, int rows, int cols) {
         TransposeTask t = TRANSPOSE.get();

@@ -151,6 +151,31 @@ class KernelsTest {
     }
 
     @Test
+    void addAndScaleTouchTheirNElementsOnlyWhateverTheThreads() { // residual adds and gradient clipping, split over threads
+        int saved = Parallel.threads();
+        try {
+            for (int threads : new int[] {1, 2, 3}) {
+                Parallel.setThreads(threads);
+                for (int n : new int[] {0, 1, 17, 100_003}) {
+                    float[] a = random(n + 5, 1), b = random(n + 5, 2), out = random(n + 5, 3), before = out.clone();
+                    Kernels.add(out, a, b, n);
+                    for (int i = 0; i < n; i++) assertEquals(a[i] + b[i], out[i], "add " + i);
+                    for (int i = n; i < n + 5; i++) assertEquals(before[i], out[i], "past n");
+                    float[] c = a.clone();
+                    Kernels.add(c, c, b, n); // in place, as dx += dx2
+                    for (int i = 0; i < n; i++) assertEquals(a[i] + b[i], c[i]);
+                    c = a.clone();
+                    Kernels.scale(c, 0.37f, n);
+                    for (int i = 0; i < n; i++) assertEquals(a[i] * 0.37f, c[i], "scale " + i);
+                    for (int i = n; i < n + 5; i++) assertEquals(a[i], c[i], "past n");
+                }
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
+    @Test
     void productsWithNoRowsOrNoColumnsDoNothing() { // an empty batch, or a layer of width 0, must not divide by zero
         float[] w = random(5 * 3, 1), b = random(5, 2);
         Kernels.matmulForward(new float[0], new float[0], w, b, 0, 3, 5, new float[15]);

@@ -46,6 +46,30 @@ class TrainerTest {
     }
 
     @Test
+    void gradNormAndClippingMatchTheDoubleSumAndPyTorchsRule() {
+        Param a = new Param("a", true, 100_003), b = new Param("b", false, 7); // a tail past the 8 chains, and a parameter shorter than them
+        dev.llmj.tensor.Rng r = new dev.llmj.tensor.Rng(9);
+        double sq = 0;
+        for (Param p : List.of(a, b)) {
+            for (int i = 0; i < p.size(); i++) {
+                p.grad()[i] = (float) r.nextGaussian();
+                sq += (double) p.grad()[i] * p.grad()[i];
+            }
+        }
+        float norm = (float) Math.sqrt(sq);
+        assertEquals(norm, Trainer.gradNorm(List.of(a, b)), 1e-6f * norm);
+        float[] ga = a.grad().clone(), gb = b.grad().clone();
+        assertEquals(Trainer.gradNorm(List.of(a, b)), Trainer.clipGradNorm(List.of(a, b), 2f), "returns the norm before clipping");
+        float coef = 2f / (norm + 1e-6f);
+        for (int i = 0; i < ga.length; i++) assertEquals(ga[i] * coef, a.grad()[i], 1e-7f * Math.abs(ga[i]) + 1e-12f);
+        for (int i = 0; i < gb.length; i++) assertEquals(gb[i] * coef, b.grad()[i], 1e-7f * Math.abs(gb[i]) + 1e-12f);
+        assertEquals(2f, Trainer.gradNorm(List.of(a, b)), 1e-5f, "clipped to the bound");
+        float[] kept = a.grad().clone();
+        Trainer.clipGradNorm(List.of(a, b), 100f); // under the bound: untouched
+        assertArrayEquals(kept, a.grad());
+    }
+
+    @Test
     void aResumedRunEndsWithTheSameWeightsBitForBit() {
         Tokenizer tok = CharTokenizer.build(TEXT, List.of());
         TokenFile.Slice[] split = data(tok);

@@ -1,7 +1,9 @@
 package dev.llmj.nn;
 
+import dev.llmj.tensor.Kernels;
 import dev.llmj.tensor.Parallel;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.ArrayList;
@@ -58,63 +60,34 @@ public final class LayerNorm implements Norm {
     private final Parallel.RangeTask forwardRows = this::forwardRows, backwardRows = this::backwardRows, paramColumns = this::paramColumns;
 
     /**
-     * Rows [from, to). A row's mean and variance are sums in element order, one float chain each; four
-     * rows at a time run their chains side by side, so each add waits on its own row's previous one
-     * only (one chain per row left the adder idle through each add's latency). The same bits.
+     * Rows [from, to), each on whole vectors (the last one masked): its mean, then its variance about
+     * the mean, each summed per lane and then over the lanes in a fixed tree
+     * ({@link Kernels#treeSum}), then y. The same bits on any thread, compiled or not.
      */
     private void forwardRows(int from, int to) {
-        float[] x = cx;
-        int r = from;
-        for (; r + 4 <= to; r += 4) {
-            int o0 = r * d, o1 = o0 + d, o2 = o1 + d, o3 = o2 + d;
-            float m0 = 0f, m1 = 0f, m2 = 0f, m3 = 0f;
-            for (int i = 0; i < d; i++) {
-                m0 += x[o0 + i];
-                m1 += x[o1 + i];
-                m2 += x[o2 + i];
-                m3 += x[o3 + i];
-            }
-            m0 /= d;
-            m1 /= d;
-            m2 /= d;
-            m3 /= d;
-            float v0 = 0f, v1 = 0f, v2 = 0f, v3 = 0f;
-            for (int i = 0; i < d; i++) {
-                float c0 = x[o0 + i] - m0, c1 = x[o1 + i] - m1, c2 = x[o2 + i] - m2, c3 = x[o3 + i] - m3;
-                v0 += c0 * c0;
-                v1 += c1 * c1;
-                v2 += c2 * c2;
-                v3 += c3 * c3;
-            }
-            normaliseRow(r, m0, v0 / d);
-            normaliseRow(r + 1, m1, v1 / d);
-            normaliseRow(r + 2, m2, v2 / d);
-            normaliseRow(r + 3, m3, v3 / d);
-        }
-        for (; r < to; r++) {
+        float[] x = cx, y = cy, xhat = cXhat, g = weight.value, b = bias == null ? null : bias.value, lanes = Kernels.lanes();
+        for (int r = from; r < to; r++) {
             int o = r * d;
-            float mean = 0f;
-            for (int i = 0; i < d; i++) mean += x[o + i];
-            mean /= d;
-            float var = 0f;
-            for (int i = 0; i < d; i++) {
-                float c = x[o + i] - mean;
-                var += c * c;
+            FloatVector acc = FloatVector.zero(S);
+            for (int i = 0; i < d; i += L) acc = acc.add(FloatVector.fromArray(S, x, o + i, S.indexInRange(i, d))); // lanes past d load 0
+            acc.intoArray(lanes, 0);
+            float mean = Kernels.treeSum(lanes) / d;
+            acc = FloatVector.zero(S);
+            for (int i = 0; i < d; i += L) {
+                VectorMask<Float> m = S.indexInRange(i, d);
+                FloatVector c = FloatVector.fromArray(S, x, o + i, m).sub(mean, m); // lanes past d stay 0
+                acc = c.fma(c, acc);
             }
-            normaliseRow(r, mean, var / d);
-        }
-    }
-
-    /** Row r of y (and x̂, 1/σ when kept) from its mean and variance. */
-    private void normaliseRow(int r, float mean, float var) {
-        float[] x = cx, y = cy, xhat = cXhat, g = weight.value, b = bias == null ? null : bias.value;
-        int o = r * d;
-        float rs = (float) (1.0 / Math.sqrt(var + eps));
-        if (cRstd != null) cRstd[r] = rs;
-        for (int i = 0; i < d; i++) {
-            float h = (x[o + i] - mean) * rs;
-            if (xhat != null) xhat[o + i] = h;
-            y[o + i] = h * g[i] + (b == null ? 0f : b[i]);
+            acc.intoArray(lanes, 0);
+            float rs = (float) (1.0 / Math.sqrt(Kernels.treeSum(lanes) / d + eps));
+            if (cRstd != null) cRstd[r] = rs;
+            for (int i = 0; i < d; i += L) {
+                VectorMask<Float> m = S.indexInRange(i, d);
+                FloatVector h = FloatVector.fromArray(S, x, o + i, m).sub(mean).mul(rs);
+                if (xhat != null) h.intoArray(xhat, o + i, m);
+                FloatVector gv = FloatVector.fromArray(S, g, i, m);
+                (b == null ? h.mul(gv) : h.fma(gv, FloatVector.fromArray(S, b, i, m))).intoArray(y, o + i, m);
+            }
         }
     }
 
@@ -131,46 +104,31 @@ public final class LayerNorm implements Norm {
         return dx;
     }
 
-    /** Rows [from, to) of dx: each row's two sums in element order, four rows' chains side by side (as {@link #forwardRows}). */
+    /**
+     * Rows [from, to) of dx: with g = dy·γ, each row's Σ g and Σ g·x̂ on whole vectors (the last one
+     * masked: its lanes past d load 0) and the lanes' fixed tree, as {@link #forwardRows}; then the row.
+     */
     private void backwardRows(int from, int to) {
-        float[] dy = cDy, g = weight.value;
-        int r = from;
-        for (; r + 4 <= to; r += 4) {
-            int o0 = r * d, o1 = o0 + d, o2 = o1 + d, o3 = o2 + d;
-            float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f, b0 = 0f, b1 = 0f, b2 = 0f, b3 = 0f;
-            for (int i = 0; i < d; i++) {
-                float g0 = dy[o0 + i] * g[i], g1 = dy[o1 + i] * g[i], g2 = dy[o2 + i] * g[i], g3 = dy[o3 + i] * g[i];
-                a0 += g0;
-                b0 += g0 * xhat[o0 + i];
-                a1 += g1;
-                b1 += g1 * xhat[o1 + i];
-                a2 += g2;
-                b2 += g2 * xhat[o2 + i];
-                a3 += g3;
-                b3 += g3 * xhat[o3 + i];
-            }
-            dxRow(r, a0 / d, b0 / d);
-            dxRow(r + 1, a1 / d, b1 / d);
-            dxRow(r + 2, a2 / d, b2 / d);
-            dxRow(r + 3, a3 / d, b3 / d);
-        }
-        for (; r < to; r++) {
+        float[] dy = cDy, dx = cy, gamma = weight.value, lanes = Kernels.lanes();
+        for (int r = from; r < to; r++) {
             int o = r * d;
-            float meanG = 0f, meanGx = 0f;
-            for (int i = 0; i < d; i++) {
-                float gi = dy[o + i] * g[i];
-                meanG += gi;
-                meanGx += gi * xhat[o + i];
+            FloatVector sg = FloatVector.zero(S), sgx = sg;
+            for (int i = 0; i < d; i += L) {
+                VectorMask<Float> m = S.indexInRange(i, d);
+                FloatVector gi = FloatVector.fromArray(S, dy, o + i, m).mul(FloatVector.fromArray(S, gamma, i, m));
+                sg = sg.add(gi);
+                sgx = gi.fma(FloatVector.fromArray(S, xhat, o + i, m), sgx);
             }
-            dxRow(r, meanG / d, meanGx / d);
+            sg.intoArray(lanes, 0);
+            float meanG = Kernels.treeSum(lanes) / d;
+            sgx.intoArray(lanes, 0);
+            float meanGx = Kernels.treeSum(lanes) / d, rs = rstd[r];
+            for (int i = 0; i < d; i += L) {
+                VectorMask<Float> m = S.indexInRange(i, d);
+                FloatVector gi = FloatVector.fromArray(S, dy, o + i, m).mul(FloatVector.fromArray(S, gamma, i, m));
+                gi.sub(meanG).sub(FloatVector.fromArray(S, xhat, o + i, m).mul(meanGx)).mul(rs).intoArray(dx, o + i, m);
+            }
         }
-    }
-
-    /** Row r of dx from mean(g) and mean(g·x̂). */
-    private void dxRow(int r, float meanG, float meanGx) {
-        float[] dy = cDy, dx = cy, g = weight.value;
-        int o = r * d;
-        for (int i = 0; i < d; i++) dx[o + i] = (dy[o + i] * g[i] - meanG - xhat[o + i] * meanGx) * rstd[r];
     }
 
     /** Vectors of columns [from, to) of dγ and dβ: each column's sum down the rows, in row order, in a register. */
@@ -202,6 +160,7 @@ public final class LayerNorm implements Norm {
     }
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
 
     @Override
     public void share(Workspace ws) {

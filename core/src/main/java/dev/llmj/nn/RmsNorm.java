@@ -1,7 +1,9 @@
 package dev.llmj.nn;
 
+import dev.llmj.tensor.Kernels;
 import dev.llmj.tensor.Parallel;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.List;
@@ -53,39 +55,24 @@ public final class RmsNorm implements Norm {
     private float[] cx, cy, cRstd, cDy, cDg;
     private final Parallel.RangeTask forwardRows = this::forwardRows, backwardRows = this::backwardRows, paramColumns = this::paramColumns;
 
-    /** Rows [from, to): each row's mean square a sum in element order, four rows' chains side by side (as LayerNorm's). */
+    /** Rows [from, to): each row's sum of squares on whole vectors (the last one masked) and the lanes' fixed tree, as LayerNorm's; then y. */
     private void forwardRows(int from, int to) {
-        float[] x = cx;
-        int r = from;
-        for (; r + 4 <= to; r += 4) {
-            int o0 = r * d, o1 = o0 + d, o2 = o1 + d, o3 = o2 + d;
-            float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
-            for (int i = 0; i < d; i++) {
-                s0 += x[o0 + i] * x[o0 + i];
-                s1 += x[o1 + i] * x[o1 + i];
-                s2 += x[o2 + i] * x[o2 + i];
-                s3 += x[o3 + i] * x[o3 + i];
-            }
-            normaliseRow(r, s0);
-            normaliseRow(r + 1, s1);
-            normaliseRow(r + 2, s2);
-            normaliseRow(r + 3, s3);
-        }
-        for (; r < to; r++) {
+        float[] x = cx, y = cy, g = weight.value, lanes = Kernels.lanes();
+        for (int r = from; r < to; r++) {
             int o = r * d;
-            float ms = 0f;
-            for (int i = 0; i < d; i++) ms += x[o + i] * x[o + i];
-            normaliseRow(r, ms);
+            FloatVector acc = FloatVector.zero(S);
+            for (int i = 0; i < d; i += L) {
+                FloatVector v = FloatVector.fromArray(S, x, o + i, S.indexInRange(i, d)); // lanes past d load 0
+                acc = v.fma(v, acc);
+            }
+            acc.intoArray(lanes, 0);
+            float rs = (float) (1.0 / Math.sqrt(Kernels.treeSum(lanes) / d + eps));
+            if (cRstd != null) cRstd[r] = rs;
+            for (int i = 0; i < d; i += L) {
+                VectorMask<Float> m = S.indexInRange(i, d);
+                FloatVector.fromArray(S, x, o + i, m).mul(rs).mul(FloatVector.fromArray(S, g, i, m)).intoArray(y, o + i, m);
+            }
         }
-    }
-
-    /** Row r of y (and 1/rms when kept) from its sum of squares. */
-    private void normaliseRow(int r, float ms) {
-        float[] x = cx, y = cy, g = weight.value;
-        int o = r * d;
-        float rs = (float) (1.0 / Math.sqrt(ms / d + eps));
-        if (cRstd != null) cRstd[r] = rs;
-        for (int i = 0; i < d; i++) y[o + i] = x[o + i] * rs * g[i];
     }
 
     @Override
@@ -100,38 +87,24 @@ public final class RmsNorm implements Norm {
         return dx;
     }
 
-    /** Rows [from, to) of dx: each row's dot product in element order, four rows' chains side by side. */
+    /** Rows [from, to) of dx: each row's Σ dy·γ·x on whole vectors (the last one masked) and the lanes' fixed tree; then the row. */
     private void backwardRows(int from, int to) {
-        float[] dy = cDy, g = weight.value;
-        int r = from;
-        for (; r + 4 <= to; r += 4) {
-            int o0 = r * d, o1 = o0 + d, o2 = o1 + d, o3 = o2 + d;
-            float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
-            for (int i = 0; i < d; i++) {
-                s0 += dy[o0 + i] * g[i] * x[o0 + i];
-                s1 += dy[o1 + i] * g[i] * x[o1 + i];
-                s2 += dy[o2 + i] * g[i] * x[o2 + i];
-                s3 += dy[o3 + i] * g[i] * x[o3 + i];
-            }
-            dxRow(r, s0);
-            dxRow(r + 1, s1);
-            dxRow(r + 2, s2);
-            dxRow(r + 3, s3);
-        }
-        for (; r < to; r++) {
+        float[] dy = cDy, dx = cy, g = weight.value, x = this.x, lanes = Kernels.lanes();
+        for (int r = from; r < to; r++) {
             int o = r * d;
-            float dot = 0f;
-            for (int i = 0; i < d; i++) dot += dy[o + i] * g[i] * x[o + i];
-            dxRow(r, dot);
+            FloatVector acc = FloatVector.zero(S);
+            for (int i = 0; i < d; i += L) {
+                VectorMask<Float> m = S.indexInRange(i, d);
+                acc = FloatVector.fromArray(S, dy, o + i, m).mul(FloatVector.fromArray(S, g, i, m)).fma(FloatVector.fromArray(S, x, o + i, m), acc);
+            }
+            acc.intoArray(lanes, 0);
+            float rs = rstd[r], c = Kernels.treeSum(lanes) / d * rs * rs * rs;
+            for (int i = 0; i < d; i += L) {
+                VectorMask<Float> m = S.indexInRange(i, d);
+                FloatVector gi = FloatVector.fromArray(S, dy, o + i, m).mul(FloatVector.fromArray(S, g, i, m));
+                gi.mul(rs).sub(FloatVector.fromArray(S, x, o + i, m).mul(c)).intoArray(dx, o + i, m);
+            }
         }
-    }
-
-    /** Row r of dx from Σ dy·γ·x. */
-    private void dxRow(int r, float dot) {
-        float[] dy = cDy, dx = cy, g = weight.value;
-        int o = r * d;
-        float rs = rstd[r], c = dot / d * rs * rs * rs;
-        for (int i = 0; i < d; i++) dx[o + i] = dy[o + i] * g[i] * rs - x[o + i] * c;
     }
 
     /** Vectors of columns [from, to) of dγ: each column's sum down the rows, in row order, in a register. */
@@ -153,6 +126,7 @@ public final class RmsNorm implements Norm {
     }
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
 
     @Override
     public void share(Workspace ws) {

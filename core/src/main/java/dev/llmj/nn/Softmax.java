@@ -1,5 +1,6 @@
 package dev.llmj.nn;
 
+import dev.llmj.tensor.Kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -53,7 +54,7 @@ final class Softmax {
 
     /**
      * p ← e^(p − max); returns Σ p. One loop, masked only where it ends, and the lanes summed from an
-     * array ({@link #laneSum}): with a second exp for the tail, or the lanes added as vectors by a method,
+     * array ({@link Kernels#treeSum}): with a second exp for the tail, or the lanes added as vectors by a method,
      * the JIT ran out of its inlining budget inside exp's many nodes, and every vector became an object.
      */
     private static float expAndSum(float[] p, int o, int n, float max) {
@@ -64,18 +65,9 @@ final class Softmax {
             e.intoArray(p, o + i, m);
             vsum = vsum.add(e, m);
         }
-        float[] lanes = LANES.get();
+        float[] lanes = Kernels.lanes();
         vsum.intoArray(lanes, 0);
-        return laneSum(lanes);
-    }
-
-    /** Each thread's copy of a vector's lanes, to be summed. */
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
-
-    /** The lanes added in a fixed tree (as the kernels' dot products add theirs): lane i + lane i+L/2, then i + L/4, … down to lane 0. */
-    private static float laneSum(float[] lanes) {
-        for (int w = L / 2; w >= 1; w /= 2) for (int i = 0; i < w; i++) lanes[i] += lanes[i + w];
-        return lanes[0];
+        return Kernels.treeSum(lanes);
     }
 
     /** p ← c·p. */
@@ -100,9 +92,9 @@ final class Softmax {
             VectorMask<Float> m = S.indexInRange(i, n);
             acc = FloatVector.fromArray(S, p, po + i, m).fma(FloatVector.fromArray(S, g, go + i, m), acc); // masked lanes add 0·0
         }
-        float[] lanes = LANES.get();
+        float[] lanes = Kernels.lanes();
         acc.intoArray(lanes, 0);
-        backwardScale(p, po, g, go, n, laneSum(lanes), scale);
+        backwardScale(p, po, g, go, n, Kernels.treeSum(lanes), scale);
     }
 
     private static void backwardScale(float[] p, int po, float[] g, int go, int n, float pg, float scale) {

@@ -50,6 +50,24 @@ public final class Kernels {
         return v.lane(0);
     }
 
+    /**
+     * The calling thread's array of one vector's lanes: a loop that must sum a vector's lanes stores
+     * them here and calls {@link #treeSum}, rather than pass the vector to {@link #sum}. A vector handed
+     * to a method that the JIT did not inline (it inlines within a budget that large vector loops
+     * spend) becomes an object, and the loop allocates.
+     */
+    public static float[] lanes() {
+        return LANES.get();
+    }
+
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
+
+    /** The lanes of {@link #lanes()} added as {@link #sum} adds a vector's: lane i + lane i+L/2, then i + L/4, … down to lane 0 (the array is overwritten). */
+    public static float treeSum(float[] lanes) {
+        for (int w = L / 2; w >= 1; w /= 2) for (int i = 0; i < w; i++) lanes[i] += lanes[i + w];
+        return lanes[0];
+    }
+
     /** HALVES[j] moves lane i + w to lane i, for w = L/2, L/4, …, 1. */
     private static final VectorShuffle<Float>[] HALVES = halves();
 

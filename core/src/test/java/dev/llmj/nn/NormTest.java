@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * LayerNorm and RMSNorm against plain double-precision loops, at a width of whole vectors plus a
- * tail (40 = 16 + 16 + 8 on AVX-512) and a row count that is not a multiple of the four rows the
- * forward and backward sum side by side; the parameter gradients add to what is there.
+ * tail (40 = 16 + 16 + 8 on AVX-512: the masked last vector of each row) and a row count that is
+ * not a multiple of the threads' shares; the parameter gradients add to what is there.
  */
 class NormTest {
     static final int ROWS = 7, D = 40;

@@ -308,9 +308,6 @@ public final class Attention {
         int rows = batch * time, keyRows = batch * keyTime;
         float[] dqr = ws.get(Workspace.Slot.ATT_DQ, rows * qd), dkr = ws.get(Workspace.Slot.ATT_DK, keyRows * kd),
                 dv = ws.get(Workspace.Slot.ATT_DV, keyRows * kd);
-        java.util.Arrays.fill(dqr, 0, rows * qd, 0f); // the front of arrays that may be longer (a larger batch's)
-        java.util.Arrays.fill(dkr, 0, keyRows * kd, 0f);
-        java.util.Arrays.fill(dv, 0, keyRows * kd, 0f);
         this.dOut = dOut;
         this.dqr = dqr;
         this.dkr = dkr;
@@ -347,8 +344,13 @@ public final class Attention {
             int vt = (b * nHeads + kh * group) * headDim * tRow(); // headT[vt…]: this task's own Vᵀ [hd, Tk]
             transposeHead(vOut, headT, vt, b, kh, kd);
             int ko = b * keyTime * kd + kh * headDim;
+            for (int s = 0; s < keyTime; s++) { // this task's part of dk and dv (and of dq below) starts at 0: the products add into it
+                java.util.Arrays.fill(dkr, ko + s * kd, ko + s * kd + headDim, 0f);
+                java.util.Arrays.fill(dv, ko + s * kd, ko + s * kd + headDim, 0f);
+            }
             for (int h = kh * group; h < (kh + 1) * group; h++) {
                 int bh = b * nHeads + h, qo = b * time * qd + h * headDim, po = bh * time * keyTime;
+                for (int t = 0; t < time; t++) java.util.Arrays.fill(dqr, qo + t * qd, qo + t * qd + headDim, 0f);
                 for (int r0 = 0; r0 < time; r0 += BLOCK) {          // ∂L/∂p[t, s] = dout_t · v_s, then the softmax's backward
                     int r1 = Math.min(time, r0 + BLOCK), n1 = causal ? Math.min(keyTime, r1) : keyTime;
                     Kernels.gemmBlock(scratch, ds, keyTime, dOut, qo, qd, 1, headT, vt, tRow(), null, false, r0, r1, 0, wide(n1, keyTime), 0, headDim);

@@ -111,6 +111,24 @@ class KernelsTest {
     }
 
     @Test
+    void dotSumsInItsDocumentedOrderAtEveryLength() { // four chains round-robin, (0+1)+(2+3), the lanes' tree, then the scalar tail
+        int lanes = Kernels.L;
+        for (int n = 0; n <= 9 * lanes + 3; n++) {
+            float[] a = random(n + 5, 51 + n), b = random(n + 7, 52 + n);
+            int vectors = n / lanes;
+            float[][] acc = new float[4][lanes];
+            for (int j = 0; j < vectors; j++) {
+                for (int l = 0; l < lanes; l++) acc[j % 4][l] = Math.fma(a[5 + j * lanes + l], b[7 + j * lanes + l], acc[j % 4][l]);
+            }
+            float[] v = new float[lanes];
+            for (int l = 0; l < lanes; l++) v[l] = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]);
+            float s = Kernels.treeSum(v);
+            for (int i = vectors * lanes; i < n; i++) s += a[5 + i] * b[7 + i];
+            assertEquals(Float.floatToIntBits(s), Float.floatToIntBits(Kernels.dot(a, 5, b, 7, n)), "n = " + n);
+        }
+    }
+
+    @Test
     void decodingsMatrixVectorKernelIsOneDotPerOutputWhateverTheGrouping() {
         for (int[] s : new int[][] {{1, 768, 2051}, {3, 40, 7}, {8, 33, 17}}) { // outputs in groups of 4 and leftovers
             int rows = s[0], in = s[1], out = s[2];

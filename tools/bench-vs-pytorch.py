@@ -2,7 +2,13 @@
 """llmj beside PyTorch on the speed recipes, back to back: for each run and each shape,
 `./llmj bench train --shape S --json` and then `tools/pytorch_reference.py bench-train --shape S --json`
 (Debian's /usr/bin/python3 with PyTorch, OPENBLAS_CORETYPE=SkylakeX), then the median of the runs
-and the ratio. Prints a Markdown table for the README.
+and the ratio. Prints a Markdown table for the README. PyTorch's "of peak" is its GFLOPS over the FMA peak
+that llmj measured in the same run (`llmj bench train` reports it as peak_gflops).
+
+PyTorch must run on OpenBLAS's OpenMP build, or the comparison flatters llmj (the script stops if not):
+  apt-get install python3-torch libopenblas0-openmp
+  for l in libblas.so.3 liblapack.so.3 libopenblas.so.0; do
+    update-alternatives --set $l-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-openmp/$l; done
 
   tools/bench-vs-pytorch.py [--runs 3] [--shapes small-t128,d384] [--threads 2] [--steps 10] [--wait-idle]
                                   [--generate llama-110m] [--prompt-tokens 128] [--new-tokens 128]
@@ -81,7 +87,12 @@ def measure(o, cases, env):
                 for attempt in range(2):
                     if o["wait_idle"] and not wait_idle():
                         print("warning: the machine did not become idle in 10 minutes; measuring anyway", file=sys.stderr)
+                    if e == "pytorch" and "bench-train" in cmd and results[(s, "llmj")]:  # the FMA peak llmj measured on this machine
+                        cmd = cmd + ["--peak-gflops", str(results[(s, "llmj")][-1]["peak_gflops"])]
                     res, others = run(cmd, env)
+                    if res.get("blas") is not None and not any("openblas-openmp/" in x for x in res["blas"]):
+                        sys.exit(f"PyTorch is using {res['blas']}, not OpenBLAS's OpenMP build: its figures would be far too low "
+                                 "(see blas_libraries in tools/pytorch_reference.py)")
                     if not (o["wait_idle"] and others > 0.1 and attempt == 0):
                         break
                     print(f"  (rerun: others took {others:.2f} cores)", file=sys.stderr)

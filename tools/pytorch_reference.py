@@ -24,7 +24,8 @@
                        training speed on random weights and random batches, the same recipes and figures as
                        `llmj bench train` (shapes tiny, small, gpt2-124m, small-t128, d384): full steps (forward,
                        loss, backward, clip, AdamW), warm-up, then the median ms/step, tokens/s, GFLOPS (6·N + 12·L·T·d
-                       per token), the fraction of 133 GFLOPS × threads, and peak RSS.
+                       per token), peak RSS, and with --peak-gflops G (what `llmj bench train` measured on this
+                       machine, its "peak_gflops") the fraction of that FMA peak.
   bench-generate [--shape NAME] [--prompt-tokens N] [--new-tokens N] [--threads N] [--runs N] [--json]
                        prefill and decode tokens/s with a KV cache (shapes small, gpt2-124m, llama-110m), as
                        `llmj bench generate`: the prompt in one pass, then one token at a time, sampling at
@@ -626,7 +627,25 @@ def train(argv):
 
 # ---------------------------------------------------------------- speed: the same recipes as `llmj bench train` and `bench generate`
 
-PEAK_GFLOPS_PER_THREAD = 133  # FloatVector FMA peak of one core here (the speed issue); llmj reports against the same figure
+def blas_libraries():
+    """The BLAS libraries this process has loaded (Linux), e.g. ['openblas-openmp/libopenblasp-r0.3.21.so']. PyTorch's speed
+    depends on them: with Debian's reference libblas3 it trains ~20× slower, and with OpenBLAS's pthread build its threads
+    fight PyTorch's OpenMP threads (~3× slower here). The fair comparison is OpenBLAS's OpenMP build (libopenblas0-openmp,
+    chosen with update-alternatives for libblas.so.3 and libopenblas.so.0)."""
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {"/".join(line.split()[-1].split("/")[-2:]) for line in f if "blas" in line.split("/")[-1]}
+    except OSError:
+        return []
+    return sorted(libs)
+
+
+def blas_warning():
+    libs = blas_libraries()
+    if libs and not any("openblas-openmp/" in x for x in libs):
+        return ("warning: PyTorch is using " + ", ".join(libs) + ", not OpenBLAS's OpenMP build; its figures will be far too low "
+                "(install libopenblas0-openmp and select it: see blas_libraries in tools/pytorch_reference.py)")
+    return None
 
 
 def gpt2_cfg(vocab, ctx, d, layers, heads):
@@ -692,7 +711,7 @@ def random_init(model, c):
 
 
 def bench_train(argv):
-    o = options(argv, shape="small-t128", threads=2, steps=10, warmup=5, warmup_seconds=3.0, seed=1337, json=False)
+    o = options(argv, shape="small-t128", threads=2, steps=10, warmup=5, warmup_seconds=3.0, seed=1337, peak_gflops=0.0, json=False)
     if o["shape"] not in TRAIN_SHAPES:
         sys.exit(f"unknown --shape {o['shape']}: use " + ", ".join(TRAIN_SHAPES))
     torch.set_num_threads(o["threads"])
@@ -732,15 +751,15 @@ def bench_train(argv):
     flops_per_token = 6 * n_mm + 12 * c.n_layers * T * c.d_model
     tps = B * T / (median(ms) / 1e3)
     gflops = flops_per_token * tps / 1e9
-    peak = PEAK_GFLOPS_PER_THREAD * o["threads"]
+    peak = o["peak_gflops"] or None
     r = {"shape": o["shape"], "engine": "pytorch " + torch.__version__, "layers": c.n_layers, "heads": c.n_heads, "d_model": c.d_model,
          "context_length": T, "batch_size": B, "vocab_size": V, "parameters": sum(p.numel() for p in model.parameters()),
          "matmul_parameters": n_mm, "threads": o["threads"], "warmup_steps": warm, "warmup_s": round(warm_s, 2), "steps": o["steps"],
          "tokens_per_step": B * T, "ms_per_step": round(median(ms), 2), "ms_per_step_min": round(min(ms), 2),
          "ms_per_step_max": round(max(ms), 2), "tokens_per_sec": round(tps, 1), "flops_per_token": flops_per_token,
-         "gflops": round(gflops, 2), "peak_gflops": peak, "peak_fraction": round(gflops / peak, 4), "peak_rss_mb": round(peak_rss_mb(), 1),
-         "loss_first": round(first, 4), "loss_last": round(loss, 4),
-         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")}
+         "gflops": round(gflops, 2), "peak_gflops": peak, "peak_fraction": round(gflops / peak, 4) if peak else None,
+         "peak_rss_mb": round(peak_rss_mb(), 1), "loss_first": round(first, 4), "loss_last": round(loss, 4),
+         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"), "blas": blas_libraries()}
     if o["json"]:
         print(json.dumps(r))
         return
@@ -749,11 +768,13 @@ def bench_train(argv):
     print(f"warm-up  {warm} steps ({warm_s:.1f} s), then {o['steps']} measured")
     print(f"step     {median(ms):,.1f} ms (median; fastest {min(ms):,.1f}, slowest {max(ms):,.1f})")
     print(f"speed    {tps:,.0f} tokens/s")
-    print(f"compute  {gflops:.1f} GFLOPS, {100 * gflops / peak:.1f}% of {peak:.0f} GFLOPS (133 × {o['threads']} threads); "
-          f"{flops_per_token / 1e6:.2f} MFLOP per token")
+    print(f"compute  {gflops:.1f} GFLOPS" + (f", {100 * gflops / peak:.1f}% of {peak:.0f} GFLOPS (--peak-gflops)" if peak else "")
+          + f"; {flops_per_token / 1e6:.2f} MFLOP per token")
     print(f"memory   peak RSS {peak_rss_mb():,.0f} MB")
     if os.environ.get("OPENBLAS_CORETYPE") is None:
         print("note: OPENBLAS_CORETYPE is not set; Debian's OpenBLAS may fall back to slow kernels (set OPENBLAS_CORETYPE=SkylakeX)")
+    if blas_warning():
+        print(blas_warning())
 
 
 @torch.no_grad()
@@ -857,7 +878,8 @@ def bench_generate(argv):
     r = {"shape": o["shape"], "engine": "pytorch " + torch.__version__, "parameters": sum(p.numel() for p in model.parameters()),
          "threads": o["threads"], "prompt_tokens": P, "new_tokens": N, "prefill_tokens_per_sec": round(median(prefill), 1),
          "decode_tokens_per_sec": round(median(decode), 1), "weights_mb": round(weights_mb, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
-         "runs": o["runs"], "kv_cache_check_max_abs_diff": diff, "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE")}
+         "runs": o["runs"], "kv_cache_check_max_abs_diff": diff, "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
+         "blas": blas_libraries()}
     if o["json"]:
         print(json.dumps(r))
         return
@@ -865,6 +887,8 @@ def bench_generate(argv):
     print(f"prefill  {median(prefill):10,.1f} tokens/s   ({P}-token prompt)")
     print(f"decode   {median(decode):10,.1f} tokens/s   ({N} new tokens, KV cache)")
     print(f"memory   weights {weights_mb:.1f} MB, peak RSS {peak_rss_mb():,.0f} MB (median of {o['runs']} runs)")
+    if blas_warning():
+        print(blas_warning())
 
 
 def read_safetensors(path):

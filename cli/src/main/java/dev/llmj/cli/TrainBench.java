@@ -50,13 +50,11 @@ import java.util.function.Supplier;
                 "lookups, norms or biases); 6 = 2 (multiply-add) × 3 (forward, backward to the",
                 "input, backward to the weights). 12·L·T·d is attention's q·kᵀ and p·v over the",
                 "whole T×T square, as the convention counts it (causal attention needs half).",
-                "Peak: 133 GFLOPS per thread (FloatVector FMA on this machine's AVX-512 cores).",
+                "Peak: the FloatVector FMA peak of the threads, measured after the steps (24 chains",
+                "of FMAs in registers per thread, best of 40 rounds): it depends on the CPU.",
                 "", "Examples:", "  llmj bench train --shape d384 --json",
                 "  llmj bench train --preset gpt2-124m --batch-size 1 --warmup 1 --warmup-seconds 0 --steps 2"})
 final class TrainBench implements Callable<Integer> {
-    /** The FloatVector FMA peak of one core of this machine (the speed issue's measurement, JDK 25, AVX-512). */
-    static final double PEAK_GFLOPS_PER_THREAD = 133;
-
     /** A recipe to time: the model and the batch. lr and beta2 are the preset's (they do not change the speed). */
     record Recipe(ModelConfig config, int batch, float lr, float beta2) {}
 
@@ -172,7 +170,7 @@ final class TrainBench implements Callable<Integer> {
         long nMatmul = matmulWeights(c);
         double flopsPerToken = 6.0 * nMatmul + 12.0 * c.nLayers() * T * c.dModel();
         double gflops = flopsPerToken * tokensPerSec / 1e9;
-        double peak = PEAK_GFLOPS_PER_THREAD * Parallel.threads();
+        double peak = Math.round(FmaPeak.gflops(Parallel.threads()) * 10) / 10.0;
 
         Map<String, Object> res = new LinkedHashMap<>();
         res.put(preset != null ? "preset" : "shape", preset != null ? preset : shape);
@@ -215,8 +213,8 @@ final class TrainBench implements Callable<Integer> {
         out.printf("warm-up  %d steps (%.1f s), then %d measured%n", warmSteps, warmSeconds, steps);
         out.printf("step     %,.1f ms (median; fastest %,.1f, slowest %,.1f)%n", msStep, min(ms), max(ms));
         out.printf("speed    %,.0f tokens/s%n", tokensPerSec);
-        out.printf("compute  %.1f GFLOPS, %.1f%% of the FloatVector FMA peak (%.0f GFLOPS = 133 × %d threads); %.2f MFLOP per token%n",
-                gflops, 100 * gflops / peak, peak, Parallel.threads(), flopsPerToken / 1e6);
+        out.printf("compute  %.1f GFLOPS, %.1f%% of the FloatVector FMA peak (%.0f GFLOPS on %d thread%s, measured); %.2f MFLOP per token%n",
+                gflops, 100 * gflops / peak, peak, Parallel.threads(), Parallel.threads() == 1 ? "" : "s", flopsPerToken / 1e6);
         out.printf("memory   peak RSS %,.0f MB; %,d bytes allocated per step, %d GC%s while measuring%n", BenchCommand.peakRss() / 1e6,
                 Math.round((double) allocated / steps), gcs, gcs == 1 ? "" : "s");
         out.printf("loss     %.4f → %.4f (random labels: about ln %d = %.2f)%n", firstLoss, step.loss(), V, Math.log(V));

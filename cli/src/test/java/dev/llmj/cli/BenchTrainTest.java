@@ -23,12 +23,13 @@ class BenchTrainTest {
         }
         assertEquals(16 * 64, ((Number) j.get("tokens_per_step")).intValue());
         assertEquals(1, ((Number) j.get("warmup_steps")).intValue());
-        assertEquals(266.0, ((Number) j.get("peak_gflops")).doubleValue(), "133 GFLOPS per thread × 2");
+        double peak = ((Number) j.get("peak_gflops")).doubleValue(); // measured on this machine: any AVX-512 or AVX2 core does several GFLOPS
+        assertTrue(peak > 2 && peak > ((Number) j.get("gflops")).doubleValue(), "peak " + peak + " in " + r.out());
         // tokens/s, GFLOPS and the peak fraction are one measurement in three units
         double tps = ((Number) j.get("tokens_per_sec")).doubleValue(), gflops = ((Number) j.get("gflops")).doubleValue();
         assertEquals(1024 / (((Number) j.get("ms_per_step")).doubleValue() / 1e3), tps, tps * 1e-3);
         assertEquals(((Number) j.get("flops_per_token")).doubleValue() * tps / 1e9, gflops, gflops * 1e-2 + 0.01);
-        assertEquals(gflops / 266, ((Number) j.get("peak_fraction")).doubleValue(), 1e-3);
+        assertEquals(gflops / peak, ((Number) j.get("peak_fraction")).doubleValue(), 1e-3);
     }
 
     @Test

@@ -514,7 +514,7 @@ public final class Kernels {
         t.dst = dst;
         t.rows = rows;
         t.cols = cols;
-        Parallel.forRange((rows + TransposeTask.B - 1) / TransposeTask.B, Math.max(1, 65536 / Math.max(1, TransposeTask.B * cols)), t);
+        Parallel.forRange((rows + TransposeTask.B - 1) / TransposeTask.B, Math.max(1, 8192 / Math.max(1, TransposeTask.B * cols)), t); // 8k elements (~10 µs) a chunk: a 128 × 128 weight on two threads
         t.src = t.dst = null;
     }
 

@@ -76,8 +76,14 @@ public final class Kernels {
 
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
 
-    /** The lanes of {@link #lanes()} added as {@link #sum} adds a vector's: lane i + lane i+L/2, then i + L/4, … down to lane 0 (the array is overwritten). */
+    /** The lanes of {@link #lanes()} added as {@link #sum} adds a vector's: lane i + lane i+L/2, then i + L/4, … down to lane 0 (the array may be overwritten). */
     public static float treeSum(float[] lanes) {
+        if (lanes.length == 16) { // AVX-512's width, written out: the sums stay in registers rather than go through the array at every level
+            float a0 = lanes[0] + lanes[8], a1 = lanes[1] + lanes[9], a2 = lanes[2] + lanes[10], a3 = lanes[3] + lanes[11];
+            float a4 = lanes[4] + lanes[12], a5 = lanes[5] + lanes[13], a6 = lanes[6] + lanes[14], a7 = lanes[7] + lanes[15];
+            float b0 = a0 + a4, b1 = a1 + a5, b2 = a2 + a6, b3 = a3 + a7;
+            return (b0 + b2) + (b1 + b3);
+        }
         for (int w = L / 2; w >= 1; w /= 2) for (int i = 0; i < w; i++) lanes[i] += lanes[i + w];
         return lanes[0];
     }

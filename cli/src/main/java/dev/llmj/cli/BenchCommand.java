@@ -232,7 +232,12 @@ final class BenchCommand implements Runnable {
             res.put("decode_tokens_per_sec", decoded ? round(median(decode)) : null);
             // each decode step reads every weight once: bytes/s against the machine's memory bandwidth
             int passes = (batch + dev.llmj.nn.Linear.FEW_ROWS - 1) / dev.llmj.nn.Linear.FEW_ROWS; // weight passes per step
-            res.put("decode_weight_gb_per_sec", decoded ? round(median(decode) / batch * passes * readBytes / 1e9) : null);
+            double decodeGbPerSec = median(decode) / batch * passes * readBytes / 1e9;
+            res.put("decode_weight_gb_per_sec", decoded ? round(decodeGbPerSec) : null);
+            // the roofline: the same weights read bare, every thread one stream, nothing else to do (after the runs: it allocates nothing they see)
+            double roofline = ReadPeak.gbPerSec(m.params().stream().map(p -> p.value).toList());
+            res.put("read_roofline_gb_per_sec", round(roofline));
+            res.put("decode_roofline_fraction", decoded ? Math.round(decodeGbPerSec / roofline * 1000) / 1000.0 : null);
             res.put("weights_mb", Math.round(weightBytes / 1e3) / 1e3);
             res.put("kv_cache_mb", Math.round(KvCache.bytes(m.config, batch) / 1e3) / 1e3);
             res.put("allocated_bytes_per_decoded_token", decoded ? Math.round(perToken) : null);
@@ -247,8 +252,9 @@ final class BenchCommand implements Runnable {
                     Parallel.threads() == 1 ? "" : "s", batch);
             out.printf("prefill  %,10.1f tokens/s   (%d-token prompt%s)%n", median(prefill), prompt, batch > 1 ? " × " + batch : "");
             if (decoded) {
-                out.printf("decode   %,10.1f tokens/s   (%d new tokens%s; weights read at %.1f GB/s)%n", median(decode), fresh,
-                        batch > 1 ? " × " + batch : "", (double) res.get("decode_weight_gb_per_sec"));
+                out.printf("decode   %,10.1f tokens/s   (%d new tokens%s; weights read at %.1f GB/s, %.0f%% of the %.1f GB/s that reading them bare reaches)%n",
+                        median(decode), fresh, batch > 1 ? " × " + batch : "", (double) res.get("decode_weight_gb_per_sec"),
+                        100 * decodeGbPerSec / roofline, roofline);
             } else {
                 out.println("decode          none       (the one new token comes from the prompt's logits; --new-tokens 2 or more to time decoding)");
             }

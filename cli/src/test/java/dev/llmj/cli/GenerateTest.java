@@ -117,9 +117,13 @@ class GenerateTest {
         CliTest.Result r = CliTest.run("bench", "generate", "--model", model.toString(), "--prompt-tokens", "8", "--new-tokens", "8", "--runs", "1", "--json");
         assertEquals(0, r.status(), r.err());
         Map<String, Object> j = Json.obj(Json.parse(r.out().strip(), "o"), "o");
-        for (String k : List.of("prefill_tokens_per_sec", "decode_tokens_per_sec", "weights_mb", "kv_cache_mb", "peak_rss_mb")) {
+        for (String k : List.of("prefill_tokens_per_sec", "decode_tokens_per_sec", "weights_mb", "kv_cache_mb", "peak_rss_mb", "read_roofline_gb_per_sec")) {
             assertTrue(((Number) j.get(k)).doubleValue() > 0, k + " in " + r.out());
         }
+        // the decode rate in bytes over the measured roofline: one figure in two units
+        double fraction = ((Number) j.get("decode_roofline_fraction")).doubleValue();
+        assertEquals(((Number) j.get("decode_weight_gb_per_sec")).doubleValue() / ((Number) j.get("read_roofline_gb_per_sec")).doubleValue(),
+                fraction, 0.05 * fraction + 0.002, "the same measurement, each figure rounded (GB/s to 0.1, the fraction to 0.001)");
         // one new token needs no decode pass: a prefill-only run reports no decode rate rather than a meaningless one
         CliTest.Result one = CliTest.run("bench", "generate", "--model", model.toString(), "--prompt-tokens", "8", "--new-tokens", "1", "--runs", "1", "--json");
         assertEquals(0, one.status(), one.err());

@@ -3,8 +3,8 @@
 `./llmj bench train --shape S --json` and then `tools/pytorch_reference.py bench-train --shape S --json`
 (Debian's /usr/bin/python3 with PyTorch, OPENBLAS_CORETYPE=SkylakeX), then the median of the runs
 and the ratio (and, for training, the ratio of each engine's fastest run: on a shared machine a
-neighbour only ever slows a run down). Prints a Markdown table for the README. PyTorch's "of peak" is its GFLOPS over the FMA peak
-that llmj measured in the same run (`llmj bench train` reports it as peak_gflops).
+neighbour only ever slows a run down). Prints a Markdown table for the README. PyTorch's "of peak"
+is its GFLOPS over the FMA peak that llmj measured in the same run (`bench train`'s peak_gflops).
 
 PyTorch must run on OpenBLAS's OpenMP build, or the comparison flatters llmj (the script stops if not):
   apt-get install python3-torch libopenblas0-openmp
@@ -91,7 +91,7 @@ def measure(o, cases, env):
                     if e == "pytorch" and "bench-train" in cmd and results[(s, "llmj")]:  # the FMA peak llmj measured on this machine
                         cmd = cmd + ["--peak-gflops", str(results[(s, "llmj")][-1]["peak_gflops"])]
                     res, others = run(cmd, env)
-                    if res.get("blas") is not None and not any("openblas-openmp/" in x for x in res["blas"]):
+                    if res.get("blas") and not any("openblas-openmp/" in x for x in res["blas"]):  # [] when PyTorch links no BLAS by that name (MKL)
                         sys.exit(f"PyTorch is using {res['blas']}, not OpenBLAS's OpenMP build: its figures would be far too low "
                                  "(see blas_libraries in tools/pytorch_reference.py)")
                     if not (o["wait_idle"] and others > 0.1 and attempt == 0):

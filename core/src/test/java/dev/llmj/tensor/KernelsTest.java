@@ -130,7 +130,7 @@ class KernelsTest {
 
     @Test
     void decodingsMatrixVectorKernelIsOneDotPerOutputWhateverTheGrouping() {
-        for (int[] s : new int[][] {{1, 768, 2051}, {3, 40, 7}, {8, 33, 17}}) { // outputs in groups of 4 and leftovers
+        for (int[] s : new int[][] {{1, 768, 2051}, {3, 40, 7}, {8, 33, 17}}) { // one row or several; widths with and without a scalar tail
             int rows = s[0], in = s[1], out = s[2];
             float[] x = random(rows * in, 31), w = random(out * in, 32), b = random(out, 33), y = new float[rows * out];
             Kernels.matmulRows(y, x, w, b, rows, in, out);

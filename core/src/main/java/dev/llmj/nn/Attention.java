@@ -125,8 +125,8 @@ public final class Attention {
 
     /**
      * The columns a block's scores (or ∂L/∂p) are computed over: its n1 keys rounded up to whole
-     * pairs of vectors (within the row's {@code limit} keys), so that the product runs in the matmul's vector tiles
-     * instead of a row-at-a-time tail with scalar lanes. The extra columns are future keys, which the
+     * pairs of vectors (within the row's {@code limit} keys), so that the product runs in the matmul's two-vector
+     * tiles instead of its one-vector, masked ones for the last columns. The extra columns are future keys, which the
      * softmax (or its backward) then sets to exactly 0, as it sets every masked one.
      */
     private static int wide(int n1, int limit) {

@@ -1,6 +1,7 @@
 package dev.llmj.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -268,7 +269,11 @@ public final class Kernels {
                 for (; r + 4 <= r1; r += 4) block4x2(y, yOff + r * yRow + o, yRow, x, xOff + r * xRow, xRow, xCol, m, mOff + o, mRow, kb, ke);
                 for (; r < r1; r++) rowRange(y, yOff + r * yRow, x, xOff + r * xRow, xCol, m, mOff, mRow, kb, ke, o, o + 2 * L);
             }
-            if (o < o1) for (int r = r0; r < r1; r++) rowRange(y, yOff + r * yRow, x, xOff + r * xRow, xCol, m, mOff, mRow, kb, ke, o, o1);
+            for (; o < o1; o += L) { // under two vectors of columns left (a prompt of 9–31 tokens is all this): one vector at a time, the last masked
+                int w = Math.min(L, o1 - o), r = r0;
+                for (; r + 6 <= r1; r += 6) block6x1(y, yOff + r * yRow + o, yRow, x, xOff + r * xRow, xRow, xCol, m, mOff + o, mRow, kb, ke, w);
+                for (; r < r1; r++) rowRange(y, yOff + r * yRow, x, xOff + r * xRow, xCol, m, mOff, mRow, kb, ke, o, o + w);
+            }
         }
     }
 
@@ -368,6 +373,31 @@ public final class Kernels {
         a00.intoArray(y, y0); a01.intoArray(y, y0 + L); a10.intoArray(y, y1); a11.intoArray(y, y1 + L);
         a20.intoArray(y, y2); a21.intoArray(y, y2 + L); a30.intoArray(y, y3); a31.intoArray(y, y3 + L);
         a40.intoArray(y, y4); a41.intoArray(y, y4 + L); a50.intoArray(y, y5); a51.intoArray(y, y5 + L);
+    }
+
+    /**
+     * A 6-row × 1-vector block of which the first {@code w} lanes (1 to L) are columns of Y: the
+     * columns left of a product under two vectors wide. Masked lanes are neither read nor written;
+     * the others are the same FMA chains as in any tile. The mask is made here, from w: a mask handed
+     * to a method the JIT did not inline would be an object, as a vector would.
+     */
+    private static void block6x1(float[] y, int y0, int yRow, float[] x, int x0, int xRow, int xCol, float[] m, int m0, int mRow, int k0, int k1, int w) {
+        VectorMask<Float> mask = S.indexInRange(0, w);
+        int y1 = y0 + yRow, y2 = y1 + yRow, y3 = y2 + yRow, y4 = y3 + yRow, y5 = y4 + yRow;
+        int x1 = x0 + xRow, x2 = x1 + xRow, x3 = x2 + xRow, x4 = x3 + xRow, x5 = x4 + xRow;
+        FloatVector a0 = FloatVector.fromArray(S, y, y0, mask), a1 = FloatVector.fromArray(S, y, y1, mask), a2 = FloatVector.fromArray(S, y, y2, mask);
+        FloatVector a3 = FloatVector.fromArray(S, y, y3, mask), a4 = FloatVector.fromArray(S, y, y4, mask), a5 = FloatVector.fromArray(S, y, y5, mask);
+        for (int i = k0, wo = m0 + k0 * mRow, xk = k0 * xCol; i < k1; i++, wo += mRow, xk += xCol) {
+            FloatVector v = FloatVector.fromArray(S, m, wo, mask);
+            a0 = v.fma(FloatVector.broadcast(S, x[x0 + xk]), a0);
+            a1 = v.fma(FloatVector.broadcast(S, x[x1 + xk]), a1);
+            a2 = v.fma(FloatVector.broadcast(S, x[x2 + xk]), a2);
+            a3 = v.fma(FloatVector.broadcast(S, x[x3 + xk]), a3);
+            a4 = v.fma(FloatVector.broadcast(S, x[x4 + xk]), a4);
+            a5 = v.fma(FloatVector.broadcast(S, x[x5 + xk]), a5);
+        }
+        a0.intoArray(y, y0, mask); a1.intoArray(y, y1, mask); a2.intoArray(y, y2, mask);
+        a3.intoArray(y, y3, mask); a4.intoArray(y, y4, mask); a5.intoArray(y, y5, mask);
     }
 
     /** A 4-row × 2-vector block: 8 accumulators, for the rows a 6-row tile leaves. */

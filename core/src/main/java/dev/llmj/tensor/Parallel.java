@@ -2,6 +2,7 @@ package dev.llmj.tensor;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -31,7 +32,9 @@ public final class Parallel {
     // The one job: written by its caller while busy, published to the workers by the generation.
     private static RangeTask task;
     private static int n, chunks, helpers;
-    private static final AtomicInteger next = new AtomicInteger(), pending = new AtomicInteger();
+    private static final AtomicInteger pending = new AtomicInteger();
+    /** Each participant's next chunk, 16 ints (a cache line) apart: participant p owns chunks [first(p), first(p + 1)). */
+    private static AtomicIntegerArray next = new AtomicIntegerArray(16);
     private static volatile Throwable failed;
     private static volatile long generation;
 
@@ -55,6 +58,7 @@ public final class Parallel {
         if (workers.length != threads - 1) {
             for (Worker w : workers) w.stop();
             workers = new Worker[threads - 1];
+            next = new AtomicIntegerArray(16 * threads);
             for (int i = 0; i < workers.length; i++) workers[i] = new Worker(i, generation);
         }
         return workers;
@@ -62,9 +66,9 @@ public final class Parallel {
 
     /**
      * Runs {@code task} over [0, n) in chunks of about {@code grain} indices, in parallel when it pays.
-     * The calling thread works too: it and the workers each take the next chunk until none is left,
-     * so a slow chunk does not hold the others up. Which thread runs a chunk does not matter: a chunk
-     * always covers the same indices.
+     * The calling thread works too. Each thread owns an equal run of the chunks (the caller the first)
+     * and takes them in order, then takes what is left of the others' runs, so a slow thread does not
+     * hold the others up. Which thread runs a chunk does not matter: a chunk always covers the same indices.
      */
     public static void forRange(int n, int grain, RangeTask task) {
         int chunks = Math.max(1, Math.min(threads * 8, (n + grain - 1) / Math.max(1, grain)));
@@ -79,11 +83,11 @@ public final class Parallel {
             Parallel.chunks = chunks;
             Parallel.helpers = Math.min(ws.length, chunks - 1);
             failed = null;
-            next.set(0);
+            for (int p = 0; p <= Parallel.helpers; p++) next.set(16 * p, first(p));
             pending.set(helpers);
             generation++;                                   // publishes the job (a volatile write after the fields)
             for (int i = 0; i < helpers; i++) ws[i].wake();
-            work();
+            work(0);
             for (int spins = 0; pending.get() > 0; spins++) { // the helpers finish their last chunks
                 if (spins < 1 << 14) Thread.onSpinWait();
                 else Thread.yield();
@@ -98,18 +102,31 @@ public final class Parallel {
         }
     }
 
-    /** Takes chunks of the current job until none is left. */
-    private static void work() {
+    /** The first chunk participant p owns (p = helpers + 1: the end). */
+    private static int first(int p) {
+        return (int) ((long) chunks * p / (helpers + 1));
+    }
+
+    /**
+     * Participant p (0 the caller, i + 1 worker i) takes its own chunks in order, then helps the others
+     * with theirs until none is left. A thread that keeps to its own share works on the same rows
+     * region after region, so what one region wrote is in its own core's cache when the next reads
+     * it; taking chunks from one shared counter sent about half of every array from core to core.
+     */
+    private static void work(int p) {
         RangeTask t = task;
-        int count = chunks, size = n;
+        int count = chunks, size = n, parts = helpers + 1;
         try {
-            for (int c; (c = next.getAndIncrement()) < count; ) {
-                int from = (int) ((long) size * c / count), to = (int) ((long) size * (c + 1) / count);
-                if (from < to) t.run(from, to);
+            for (int i = 0; i < parts; i++) {
+                int q = (p + i) % parts, end = first(q + 1);
+                for (int c; (c = next.getAndIncrement(16 * q)) < end; ) {
+                    int from = (int) ((long) size * c / count), to = (int) ((long) size * (c + 1) / count);
+                    if (from < to) t.run(from, to);
+                }
             }
         } catch (Throwable e) {
             if (failed == null) failed = e;
-            next.set(count); // the others stop taking chunks
+            for (int q = 0; q < parts; q++) next.set(16 * q, count); // the others stop taking chunks
         }
     }
 
@@ -158,7 +175,7 @@ public final class Parallel {
                 if (stopped) return;
                 seen = g;
                 if (id < helpers) {
-                    work();
+                    work(id + 1);
                     pending.decrementAndGet();
                 }
             }

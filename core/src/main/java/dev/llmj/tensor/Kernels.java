@@ -278,9 +278,17 @@ public final class Kernels {
                 for (; r < r1; r++) block1x2(y, yOff + r * yRow + o, x, xOff + r * xRow, xCol, m, mOff + o, mRow, kb, ke);
             }
             for (; o < o1; o += L) { // under two vectors of columns left (a prompt of 9–31 tokens is all this): one vector at a time, the last masked
-                int w = Math.min(L, o1 - o), r = r0;
-                for (; r + 6 <= r1; r += 6) block6x1(y, yOff + r * yRow + o, yRow, x, xOff + r * xRow, xRow, xCol, m, mOff + o, mRow, kb, ke, w);
-                for (; r < r1; r++) block1x1(y, yOff + r * yRow + o, x, xOff + r * xRow, xCol, m, mOff + o, mRow, kb, ke, w);
+                int w = Math.min(L, o1 - o), r = r0, mo = mOff + o;
+                // A masked vector must still lie inside its array: where one ran past the end (M's last row, in every
+                // tile's last k), the JIT could compile the kernel with every vector boxed (165 MB per call of the d384
+                // head's forward, in a harness; 0 with this). So the k whose row of M ends under a vector before M
+                // does, and Y's rows that do, go lane by lane.
+                int kv = Math.min(ke, Math.max(kb, m.length - L - mo < 0 ? kb : (m.length - L - mo) / mRow + 1));
+                for (; r + 6 <= r1 && yOff + (r + 5) * yRow + o + L <= y.length; r += 6) {
+                    block6x1(y, yOff + r * yRow + o, yRow, x, xOff + r * xRow, xRow, xCol, m, mo, mRow, kb, kv, w);
+                    for (int i = 0; i < 6; i++) lanes(y, yOff + (r + i) * yRow + o, x, xOff + (r + i) * xRow, xCol, m, mo, mRow, kv, ke, w);
+                }
+                for (; r < r1; r++) lanes(y, yOff + r * yRow + o, x, xOff + r * xRow, xCol, m, mo, mRow, kb, ke, w); // a few rows of under 16 columns
             }
         }
     }
@@ -331,14 +339,16 @@ public final class Kernels {
         a0.intoArray(y, y0); a1.intoArray(y, y0 + L);
     }
 
-    /** {@link #block1x4} one vector wide, its lanes from w on masked off (as {@link #block6x1}'s). */
-    private static void block1x1(float[] y, int y0, float[] x, int x0, int xCol, float[] m, int m0, int mRow, int k0, int k1, int w) {
-        VectorMask<Float> mask = S.indexInRange(0, w);
-        FloatVector a = FloatVector.fromArray(S, y, y0, mask);
-        for (int i = k0, wo = m0 + k0 * mRow, xk = x0 + k0 * xCol; i < k1; i++, wo += mRow, xk += xCol) {
-            a = FloatVector.fromArray(S, m, wo, mask).fma(FloatVector.broadcast(S, x[xk]), a);
+    /**
+     * Y[r, 0…w) at y[yo…] over k in [k0, k1) one lane at a time: the same FMA chains as the tiles', for what a
+     * vector cannot reach, and for the rows under six of the masked columns: a masked one-row vector kernel
+     * there boxed its vectors in steady state (112 KB per d384 step) even with its loads inside the arrays.
+     */
+    private static void lanes(float[] y, int yo, float[] x, int xo, int xCol, float[] m, int mo, int mRow, int k0, int k1, int w) {
+        for (int k = k0; k < k1; k++) {
+            float xv = x[xo + k * xCol];
+            for (int j = 0; j < w; j++) y[yo + j] = Math.fma(xv, m[mo + k * mRow + j], y[yo + j]);
         }
-        a.intoArray(y, y0, mask);
     }
 
     /**

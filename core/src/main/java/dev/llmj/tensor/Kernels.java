@@ -283,7 +283,7 @@ public final class Kernels {
                 // tile's last k), the JIT could compile the kernel with every vector boxed (165 MB per call of the d384
                 // head's forward, in a harness; 0 with this). So the k whose row of M ends under a vector before M
                 // does, and Y's rows that do, go lane by lane.
-                int kv = Math.min(ke, Math.max(kb, m.length - L - mo < 0 ? kb : (m.length - L - mo) / mRow + 1));
+                int kv = Math.min(ke, Math.max(kb, m.length - L - mo < 0 ? kb : (m.length - L - mo) / Math.max(1, mRow) + 1));
                 for (; r + 6 <= r1 && yOff + (r + 5) * yRow + o + L <= y.length; r += 6) {
                     block6x1(y, yOff + r * yRow + o, yRow, x, xOff + r * xRow, xRow, xCol, m, mo, mRow, kb, kv, w);
                     for (int i = 0; i < 6; i++) lanes(y, yOff + (r + i) * yRow + o, x, xOff + (r + i) * xRow, xCol, m, mo, mRow, kv, ke, w);

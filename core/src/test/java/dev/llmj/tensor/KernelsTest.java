@@ -79,20 +79,27 @@ class KernelsTest {
     @Test
     void everyElementIsOneFmaChainInKOrderWhateverTheTiling() {
         // the promise that makes results independent of tiles, panels, k-blocks and threads: y = fma(x[k], m[k], y) for k = 0, 1, …
-        // 250 rows: blocks of 66 and 52 rows, whose strips of M are packed (over k blocks of 64, 64, 22)
-        for (int[] s : new int[][] {{61, 300, 200}, {13, 768, 3083}, {6, 40, 64}, {17, 513, 65}, {100, 64, 96}, {250, 150, 203}, {62, 70, 96}}) { // 62: blocks of 18, 12, 18, 14 rows, 2 left under every strip width
-            int rows = s[0], in = s[1], out = s[2];
-            float[] x = random(rows * in, 21), w = random(out * in, 22), b = random(out, 23), wt = new float[in * out];
-            Kernels.transpose(w, wt, out, in);
-            float[] y = new float[rows * out];
-            Kernels.matmulTransposed(y, x, wt, b, rows, in, out);
-            for (int r = 0; r < rows; r++) {
-                for (int o = 0; o < out; o++) {
-                    float want = b[o];
-                    for (int k = 0; k < in; k++) want = Math.fma(x[r * in + k], wt[k * out + o], want);
-                    assertEquals(want, y[r * out + o], rows + "×" + in + "×" + out + " at " + r + "," + o);
+        // 250 rows on 2 threads: blocks of 60, 66, 60 and 64 rows, whose strips of M are packed (over k blocks of 64, 64, 22)
+        // 62 rows on 2 threads: blocks of 18, 12, 18 and 14 rows, so 2 rows are left under every strip width
+        int saved = Parallel.threads();
+        Parallel.setThreads(2);
+        try {
+            for (int[] s : new int[][] {{61, 300, 200}, {13, 768, 3083}, {6, 40, 64}, {17, 513, 65}, {100, 64, 96}, {250, 150, 203}, {62, 70, 96}}) {
+                int rows = s[0], in = s[1], out = s[2];
+                float[] x = random(rows * in, 21), w = random(out * in, 22), b = random(out, 23), wt = new float[in * out];
+                Kernels.transpose(w, wt, out, in);
+                float[] y = new float[rows * out];
+                Kernels.matmulTransposed(y, x, wt, b, rows, in, out);
+                for (int r = 0; r < rows; r++) {
+                    for (int o = 0; o < out; o++) {
+                        float want = b[o];
+                        for (int k = 0; k < in; k++) want = Math.fma(x[r * in + k], wt[k * out + o], want);
+                        assertEquals(want, y[r * out + o], rows + "×" + in + "×" + out + " at " + r + "," + o);
+                    }
                 }
             }
+        } finally {
+            Parallel.setThreads(saved);
         }
     }
 

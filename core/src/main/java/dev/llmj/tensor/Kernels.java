@@ -281,8 +281,8 @@ public final class Kernels {
                 int w = Math.min(L, o1 - o), r = r0, mo = mOff + o;
                 // A masked vector must still lie inside its array: where one ran past the end (M's last row, in every
                 // tile's last k), the JIT could compile the kernel with every vector boxed (165 MB per call of the d384
-                // head's forward, in a harness; 0 with this). So the k whose row of M ends under a vector before M
-                // does, and Y's rows that do, go lane by lane.
+                // head's forward in a harness; 0 with this, though under JMH that product still boxes, cause unknown).
+                // So the k whose row of M ends under a vector before M does, and Y's rows that do, go lane by lane.
                 int kv = Math.min(ke, Math.max(kb, m.length - L - mo < 0 ? kb : (m.length - L - mo) / Math.max(1, mRow) + 1));
                 for (; r + 6 <= r1 && yOff + (r + 5) * yRow + o + L <= y.length; r += 6) {
                     block6x1(y, yOff + r * yRow + o, yRow, x, xOff + r * xRow, xRow, xCol, m, mo, mRow, kb, kv, w);
@@ -340,15 +340,13 @@ public final class Kernels {
     }
 
     /**
-     * Y[r, 0…w) at y[yo…] over k in [k0, k1) one lane at a time: the same FMA chains as the tiles', for what a
-     * vector cannot reach, and for the rows under six of the masked columns: a masked one-row vector kernel
-     * there boxed its vectors in steady state (112 KB per d384 step) even with its loads inside the arrays.
+     * Y[r, 0…w) at y[yo…] over k in [k0, k1), an {@link #axpy} per k (under a vector wide: one lane at a time),
+     * the same FMA chains as the tiles': for what a masked vector cannot reach, and for the rows under six of
+     * the masked columns, where a masked one-row vector kernel boxed its vectors in steady state (112 KB per
+     * d384 step) even with its loads inside the arrays.
      */
     private static void lanes(float[] y, int yo, float[] x, int xo, int xCol, float[] m, int mo, int mRow, int k0, int k1, int w) {
-        for (int k = k0; k < k1; k++) {
-            float xv = x[xo + k * xCol];
-            for (int j = 0; j < w; j++) y[yo + j] = Math.fma(xv, m[mo + k * mRow + j], y[yo + j]);
-        }
+        for (int k = k0; k < k1; k++) axpy(x[xo + k * xCol], m, mo + k * mRow, y, yo, w);
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.llmj.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -277,18 +276,27 @@ public final class Kernels {
                 for (; r + 4 <= r1; r += 4) block4x2(y, yOff + r * yRow + o, yRow, x, xOff + r * xRow, xRow, xCol, m, mOff + o, mRow, kb, ke);
                 for (; r < r1; r++) block1x2(y, yOff + r * yRow + o, x, xOff + r * xRow, xCol, m, mOff + o, mRow, kb, ke);
             }
-            for (; o < o1; o += L) { // under two vectors of columns left (a prompt of 9–31 tokens is all this): one vector at a time, the last masked
-                int w = Math.min(L, o1 - o), r = r0, mo = mOff + o;
-                // A masked vector must still lie inside its array: where one ran past the end (M's last row, in every
-                // tile's last k), the JIT could compile the kernel with every vector boxed (165 MB per call of the d384
-                // head's forward in a harness; 0 with this, though under JMH that product still boxes, cause unknown).
-                // So the k whose row of M ends under a vector before M does, and Y's rows that do, go lane by lane.
-                int kv = Math.min(ke, Math.max(kb, m.length - L - mo < 0 ? kb : (m.length - L - mo) / Math.max(1, mRow) + 1));
-                for (; r + 6 <= r1 && yOff + (r + 5) * yRow + o + L <= y.length; r += 6) {
-                    block6x1(y, yOff + r * yRow + o, yRow, x, xOff + r * xRow, xRow, xCol, m, mo, mRow, kb, kv, w);
-                    for (int i = 0; i < 6; i++) lanes(y, yOff + (r + i) * yRow + o, x, xOff + (r + i) * xRow, xCol, m, mo, mRow, kv, ke, w);
+            for (; o < o1; o += L) { // under two vectors of columns left (a prompt of 9–31 tokens is all this): one vector at a time
+                int w = Math.min(L, o1 - o), r = r0;
+                if (w == L) {
+                    for (; r + 6 <= r1; r += 6) block6x1(y, yOff + r * yRow + o, yRow, x, xOff + r * xRow, xRow, xCol, m, mOff + o, mRow, kb, ke);
+                } else if (r1 - r0 >= 6) {
+                    // The last w < L columns go through copies a whole vector wide, so that no kernel needs a mask: M's
+                    // columns padded with zeros, and each tile's 6 rows of Y. A masked kernel boxed every vector when C1
+                    // failed to compile it ("out of virtual registers") and C2 never took over: 165 MB and 18 ms per call
+                    // of the d384 head's forward under JMH, instead of 0 and ~0.7 ms. The FMA chains are the same.
+                    float[] t = PACK.get();
+                    for (int k = kb, q = 0; k < ke; k++, q += L) {
+                        System.arraycopy(m, mOff + k * mRow + o, t, q, w);
+                        java.util.Arrays.fill(t, q + w, q + L, 0f);
+                    }
+                    for (; r + 6 <= r1; r += 6) {
+                        for (int i = 0; i < 6; i++) System.arraycopy(y, yOff + (r + i) * yRow + o, t, TILE_COPY + i * L, w);
+                        block6x1(t, TILE_COPY, L, x, xOff + r * xRow, xRow, xCol, t, -kb * L, L, kb, ke);
+                        for (int i = 0; i < 6; i++) System.arraycopy(t, TILE_COPY + i * L, y, yOff + (r + i) * yRow + o, w);
+                    }
                 }
-                for (; r < r1; r++) lanes(y, yOff + r * yRow + o, x, xOff + r * xRow, xCol, m, mo, mRow, kb, ke, w); // a few rows of under 16 columns
+                for (; r < r1; r++) lanes(y, yOff + r * yRow + o, x, xOff + r * xRow, xCol, m, mOff + o, mRow, kb, ke, w); // under 6 rows left
             }
         }
     }
@@ -306,8 +314,10 @@ public final class Kernels {
      * prompt's Xᵀ (128 tokens wide) would be copied again by every task (prefill 4% faster without).
      */
     private static final int PACK_ROWS = 48;
-    /** Each thread's copy of the strip of M being worked on. */
+    /** Each thread's copy of the strip of M being worked on (and, for the last columns, of a 6 × 1-vector tile of Y after it). */
     private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[DEPTH * 4 * L]);
+    /** Where the copy of a tile of Y for the last columns starts in {@link #PACK}: after DEPTH rows of one vector of M. */
+    private static final int TILE_COPY = DEPTH * L;
 
     /**
      * One row of Y × 4 vectors, for the rows under four that the tiles leave (128 rows are 21 tiles and
@@ -341,9 +351,8 @@ public final class Kernels {
 
     /**
      * Y[r, 0…w) at y[yo…] over k in [k0, k1), an {@link #axpy} per k (under a vector wide: one lane at a time),
-     * the same FMA chains as the tiles': for what a masked vector cannot reach, and for the rows under six of
-     * the masked columns, where a masked one-row vector kernel boxed its vectors in steady state (112 KB per
-     * d384 step) even with its loads inside the arrays.
+     * the same FMA chains as the tiles': for the rows under six of the columns under two vectors wide, where a
+     * masked one-row vector kernel boxed its vectors in steady state (112 KB per d384 step).
      */
     private static void lanes(float[] y, int yo, float[] x, int xo, int xCol, float[] m, int mo, int mRow, int k0, int k1, int w) {
         for (int k = k0; k < k1; k++) axpy(x[xo + k * xCol], m, mo + k * mRow, y, yo, w);
@@ -426,20 +435,14 @@ public final class Kernels {
         a40.intoArray(y, y4); a41.intoArray(y, y4 + L); a50.intoArray(y, y5); a51.intoArray(y, y5 + L);
     }
 
-    /**
-     * A 6-row × 1-vector block of which the first {@code w} lanes (1 to L) are columns of Y: the
-     * columns left of a product under two vectors wide. Masked lanes are neither read nor written;
-     * the others are the same FMA chains as in any tile. The mask is made here, from w: a mask handed
-     * to a method the JIT did not inline would be an object, as a vector would.
-     */
-    private static void block6x1(float[] y, int y0, int yRow, float[] x, int x0, int xRow, int xCol, float[] m, int m0, int mRow, int k0, int k1, int w) {
-        VectorMask<Float> mask = S.indexInRange(0, w);
+    /** A 6-row × 1-vector block: the columns left of a product under two vectors wide (the last of them through copies, see {@link #gemmBlock}). */
+    private static void block6x1(float[] y, int y0, int yRow, float[] x, int x0, int xRow, int xCol, float[] m, int m0, int mRow, int k0, int k1) {
         int y1 = y0 + yRow, y2 = y1 + yRow, y3 = y2 + yRow, y4 = y3 + yRow, y5 = y4 + yRow;
         int x1 = x0 + xRow, x2 = x1 + xRow, x3 = x2 + xRow, x4 = x3 + xRow, x5 = x4 + xRow;
-        FloatVector a0 = FloatVector.fromArray(S, y, y0, mask), a1 = FloatVector.fromArray(S, y, y1, mask), a2 = FloatVector.fromArray(S, y, y2, mask);
-        FloatVector a3 = FloatVector.fromArray(S, y, y3, mask), a4 = FloatVector.fromArray(S, y, y4, mask), a5 = FloatVector.fromArray(S, y, y5, mask);
+        FloatVector a0 = FloatVector.fromArray(S, y, y0), a1 = FloatVector.fromArray(S, y, y1), a2 = FloatVector.fromArray(S, y, y2);
+        FloatVector a3 = FloatVector.fromArray(S, y, y3), a4 = FloatVector.fromArray(S, y, y4), a5 = FloatVector.fromArray(S, y, y5);
         for (int i = k0, wo = m0 + k0 * mRow, xk = k0 * xCol; i < k1; i++, wo += mRow, xk += xCol) {
-            FloatVector v = FloatVector.fromArray(S, m, wo, mask);
+            FloatVector v = FloatVector.fromArray(S, m, wo);
             a0 = v.fma(FloatVector.broadcast(S, x[x0 + xk]), a0);
             a1 = v.fma(FloatVector.broadcast(S, x[x1 + xk]), a1);
             a2 = v.fma(FloatVector.broadcast(S, x[x2 + xk]), a2);
@@ -447,8 +450,8 @@ public final class Kernels {
             a4 = v.fma(FloatVector.broadcast(S, x[x4 + xk]), a4);
             a5 = v.fma(FloatVector.broadcast(S, x[x5 + xk]), a5);
         }
-        a0.intoArray(y, y0, mask); a1.intoArray(y, y1, mask); a2.intoArray(y, y2, mask);
-        a3.intoArray(y, y3, mask); a4.intoArray(y, y4, mask); a5.intoArray(y, y5, mask);
+        a0.intoArray(y, y0); a1.intoArray(y, y1); a2.intoArray(y, y2);
+        a3.intoArray(y, y3); a4.intoArray(y, y4); a5.intoArray(y, y5);
     }
 
     /** A 4-row × 2-vector block: 8 accumulators, for the rows a 6-row tile leaves. */

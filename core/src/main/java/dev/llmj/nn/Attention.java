@@ -76,9 +76,7 @@ public final class Attention {
             rope.apply(qr, batch, time, nHeads, headDim, false);
             rope.apply(kr, batch, time, nKvHeads, headDim, false);
         }
-        headT = ws.get(Workspace.Slot.HEAD_T, batch * nHeads * headDim * tRow());
         Parallel.forRange(batch * nHeads, 1, forwardHeads);
-        headT = null;
         return o.forward(out, rows);
     }
 
@@ -86,7 +84,7 @@ public final class Attention {
     // capturing them would be a new object at every call (a decoded token makes dozens of them).
     private final Parallel.RangeTask forwardHeads = this::forwardHeads, backwardHeads = this::backwardHeads,
             cachedHeads = this::cachedHeads, crossHeads = this::crossHeads;
-    private float[] headT, dScores, dOut, dqr, dkr, dv;                 // training: the workspace's arrays during a call
+    private float[] dOut, dqr, dkr, dv;                                 // training: the workspace's arrays during a call
     private float[] cq, cKeys, cValues, cOut, cScores;                  // decoding: q, the cache (or memory), the sums, the weights
     private int[] cRows, cStart;
     private boolean[] cValid;
@@ -96,13 +94,14 @@ public final class Attention {
     private void forwardHeads(int from, int to) {
         int qd = nHeads * headDim, kd = nKvHeads * headDim, group = nHeads / nKvHeads;
         float scale = (float) (1.0 / Math.sqrt(headDim));
+        float[] headT = scratch(headDim * tRow());
         for (int bh = from; bh < to; bh++) {
-            int b = bh / nHeads, h = bh % nHeads, kh = h / group, kt = bh * headDim * tRow();
-            transposeHead(kr, headT, kt, b, kh, kd);             // Kᵀ [hd, Tk] at headT[kt]: the scores' M, rows of contiguous keys
+            int b = bh / nHeads, h = bh % nHeads, kh = h / group;
+            transposeHead(kr, headT, 0, b, kh, kd);              // Kᵀ [hd, Tk]: the scores' M, rows of contiguous keys
             int qo = b * time * qd + h * headDim, po = bh * time * keyTime, vo = b * keyTime * kd + kh * headDim;
             for (int r0 = 0; r0 < time; r0 += BLOCK) {           // a block of queries needs keys 0..r1-1 only when causal
                 int r1 = Math.min(time, r0 + BLOCK), n1 = causal ? Math.min(keyTime, r1) : keyTime;
-                Kernels.gemmBlock(probs, po, keyTime, qr, qo, qd, 1, headT, kt, tRow(), null, false, r0, r1, 0, wide(n1, keyTime), 0, headDim); // q_t · k_s
+                Kernels.gemmBlock(probs, po, keyTime, qr, qo, qd, 1, headT, 0, tRow(), null, false, r0, r1, 0, wide(n1, keyTime), 0, headDim); // q_t · k_s
                 for (int t = r0; t < r1; t++) softmaxRow(po + t * keyTime, keys(t), b, scale);
                 Kernels.gemmBlock(out, qo, qd, probs, po, keyTime, 1, vOut, vo, kd, null, false, r0, r1, 0, headDim, 0, n1); // Σ_s p·v_s
             }
@@ -231,8 +230,7 @@ public final class Attention {
      */
     private void promptHead(int r, int h, int base, float scale) {
         int qd = nHeads * headDim, kd = nKvHeads * headDim, n = cNew, start = cStart[r], len = start + n, kRow = len + PAD;
-        float[] scratch = PROMPT_SCRATCH.get();
-        if (scratch.length < headDim * kRow + BLOCK * len) PROMPT_SCRATCH.set(scratch = new float[headDim * kRow + BLOCK * len]);
+        float[] scratch = scratch(headDim * kRow + BLOCK * len);
         int po = headDim * kRow;                                 // the weights of a block of queries: scratch[po…), rows len apart
         for (int s = 0; s < len; s++) {
             for (int i = 0, ko = base + s * kd; i < headDim; i++) scratch[i * kRow + s] = cKeys[ko + i]; // Kᵀ, rows kRow apart (tRow)
@@ -251,8 +249,19 @@ public final class Attention {
         }
     }
 
-    /** Each thread's Kᵀ and block of weights for {@link #promptHead}, grown to the longest prompt. */
-    private static final ThreadLocal<float[]> PROMPT_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    /**
+     * This thread's scratch of at least n floats, grown as needed and kept: one head's Kᵀ or Vᵀ, and its
+     * scores or their gradient, for the head tasks of training and of a prompt. One array a thread, used
+     * head after head, stays in the core's cache; a region per (sequence, head) of arrays sized for the whole
+     * batch (6.4 MB for small-t128) sent every head's writes out to L3 and its reads back.
+     */
+    private static float[] scratch(int n) {
+        float[] a = SCRATCH.get();
+        if (a.length < n) SCRATCH.set(a = new float[n]);
+        return a;
+    }
+
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
     /**
      * Decoding with cross-attention: the memory's keys and values [Tm, Hkv·hd] each, computed once
@@ -312,11 +321,9 @@ public final class Attention {
         this.dqr = dqr;
         this.dkr = dkr;
         this.dv = dv;
-        dScores = ws.get(Workspace.Slot.D_SCORES, batch * nKvHeads * time * keyTime);
-        headT = ws.get(Workspace.Slot.HEAD_T, batch * nHeads * headDim * tRow());
         // one task per (batch row, k/v head): the q heads sharing a k/v head add into the same dk, dv
         Parallel.forRange(batch * nKvHeads, 1, backwardHeads);
-        this.dOut = this.dqr = this.dkr = this.dv = dScores = headT = null;
+        this.dOut = this.dqr = this.dkr = this.dv = null;
         if (rope != null) {
             rope.apply(dqr, batch, time, nHeads, headDim, true); // a rotation's transpose is its inverse
             rope.apply(dkr, batch, time, nKvHeads, headDim, true);
@@ -337,11 +344,11 @@ public final class Attention {
     private void backwardHeads(int from, int to) {
         int qd = nHeads * headDim, kd = nKvHeads * headDim, group = nHeads / nKvHeads;
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        float[] scratch = dScores, headT = this.headT, dOut = this.dOut, dqr = this.dqr, dkr = this.dkr, dv = this.dv;
+        float[] dOut = this.dOut, dqr = this.dqr, dkr = this.dkr, dv = this.dv;
+        float[] scratch = scratch(headDim * tRow() + time * keyTime), headT = scratch; // Vᵀ [hd, Tk] first, at 0
+        int vt = 0, ds = headDim * tRow();                          // then scratch[ds…]: [Tq, Tk], ∂L/∂p, then ∂L/∂scores
         for (int bk = from; bk < to; bk++) {
             int b = bk / nKvHeads, kh = bk % nKvHeads;
-            int ds = bk * time * keyTime;                           // scratch[ds…]: [Tq, Tk], ∂L/∂p, then ∂L/∂scores
-            int vt = (b * nHeads + kh * group) * headDim * tRow(); // headT[vt…]: this task's own Vᵀ [hd, Tk]
             transposeHead(vOut, headT, vt, b, kh, kd);
             int ko = b * keyTime * kd + kh * headDim;
             for (int s = 0; s < keyTime; s++) { // this task's part of dk and dv (and of dq below) starts at 0: the products add into it
@@ -351,6 +358,12 @@ public final class Attention {
             for (int h = kh * group; h < (kh + 1) * group; h++) {
                 int bh = b * nHeads + h, qo = b * time * qd + h * headDim, po = bh * time * keyTime;
                 for (int t = 0; t < time; t++) java.util.Arrays.fill(dqr, qo + t * qd, qo + t * qd + headDim, 0f);
+                // dv first: it needs only p, and brings p (written in the forward, megabytes ago) into this core's cache for
+                // the softmax's backward below, which took 94 ns a row in a step against 27 in a harness with p at hand
+                for (int s0 = 0; s0 < keyTime; s0 += BLOCK) {       // key s gets terms from queries t ≥ s only when causal
+                    int s1 = Math.min(keyTime, s0 + BLOCK), t0 = causal ? s0 : 0;
+                    Kernels.gemmBlock(dv, ko, kd, probs, po, 1, keyTime, dOut, qo, qd, null, true, s0, s1, 0, headDim, t0, time); // dv_s += Σ_t p·dout_t
+                }
                 for (int r0 = 0; r0 < time; r0 += BLOCK) {          // ∂L/∂p[t, s] = dout_t · v_s, then the softmax's backward
                     int r1 = Math.min(time, r0 + BLOCK), n1 = causal ? Math.min(keyTime, r1) : keyTime;
                     Kernels.gemmBlock(scratch, ds, keyTime, dOut, qo, qd, 1, headT, vt, tRow(), null, false, r0, r1, 0, wide(n1, keyTime), 0, headDim);
@@ -362,7 +375,6 @@ public final class Attention {
                 }
                 for (int s0 = 0; s0 < keyTime; s0 += BLOCK) {       // key s gets terms from queries t ≥ s only when causal
                     int s1 = Math.min(keyTime, s0 + BLOCK), t0 = causal ? s0 : 0;
-                    Kernels.gemmBlock(dv, ko, kd, probs, po, 1, keyTime, dOut, qo, qd, null, true, s0, s1, 0, headDim, t0, time); // dv_s += Σ_t p·dout_t
                     Kernels.gemmBlock(dkr, ko, kd, scratch, ds, 1, keyTime, qr, qo, qd, null, true, s0, s1, 0, headDim, t0, time); // dk_s += Σ_t ds·q_t
                 }
                 for (int r0 = 0; r0 < time; r0 += BLOCK) {

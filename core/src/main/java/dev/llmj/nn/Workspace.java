@@ -45,8 +45,6 @@ public final class Workspace {
         // ---- training: scratch within one call
         /** A linear layer's weight transposed for its forward, [in, out]. */
         W_T,
-        /** Attention: each (batch row, head)'s Kᵀ (forward) or Vᵀ (backward), [B·H, hd·Tk]; each (batch row, k/v head)'s ∂L/∂scores, [B·Hkv, Tq·Tk]. */
-        HEAD_T, D_SCORES,
         // ---- training: gradients handed on within one block's backward
         /** Attention: dX of o, the gradients of q, k, v (after the heads), dX of q (returned), k and v. */
         ATT_D_OUT, ATT_DQ, ATT_DK, ATT_DV, ATT_DX, ATT_DX_K, ATT_DX_V,

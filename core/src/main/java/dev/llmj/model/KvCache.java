@@ -4,10 +4,13 @@ package dev.llmj.model;
  * The keys and values every layer has computed so far, for each of a fixed number of sequences
  * (cache rows), so generating a token only computes that token's q, k and v and reads the rest.
  * <pre>
- *   keys[l], values[l]   [rows, capacity, Hkv·hd]   (capacity = the context length)
+ *   keys[l], values[l]   [rows, Hkv, capacity, hd]   (capacity = the context length)
  *   length[r]            tokens sequence r holds: positions 0 .. length[r]−1 are filled
  * </pre>
  * Memory: 2 · layers · rows · capacity · Hkv·hd floats — grouped-query attention shrinks it by H/Hkv.
+ * Each head's positions lie one after another, so a new query reads its head's keys, then values, as one
+ * stream. Laid out [rows, capacity, Hkv·hd], a head's keys were 256 B pieces 3 KB apart (llama-110m), which the
+ * prefetchers did not follow: decoding tokens 768–896 of llama-110m ran at 60–69 tokens/s, and at 78–79 now.
  */
 public final class KvCache {
     public final int rows, capacity, kvDim;

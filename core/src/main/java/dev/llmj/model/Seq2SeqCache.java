@@ -8,24 +8,25 @@ import dev.llmj.LlmjException;
  * a fixed number of target rows (beams), which {@link #reorder} permutes as beams are kept or dropped.
  * <pre>
  *   memKeys[l], memValues[l]   [Tm, H·hd]              (Tm = the source's length)
- *   keys[l], values[l]         [rows, capacity, H·hd]  (capacity = the context length)
+ *   keys[l], values[l]         [rows, H, capacity, hd] (capacity = the context length; as {@link KvCache})
  *   length[r]                  target tokens row r holds
  * </pre>
  */
 public final class Seq2SeqCache {
-    public final int rows, capacity, kvDim, memTime;
+    public final int rows, capacity, kvDim, heads, memTime;
     final float[][] memKeys, memValues;
     final boolean[] memValid;          // [Tm]: real source positions; null when all are
     float[][] keys, values;
     private float[][] spareKeys, spareValues; // the other half of a double buffer for reorder
     private int[] length;
 
-    Seq2SeqCache(int layers, int rows, int capacity, int kvDim, int memTime, float[][] memKeys, float[][] memValues, boolean[] memValid) {
+    Seq2SeqCache(int layers, int rows, int capacity, int kvDim, int heads, int memTime, float[][] memKeys, float[][] memValues, boolean[] memValid) {
         if (rows < 1) throw new IllegalArgumentException("a cache needs at least one row, not " + rows);
         if ((long) rows * capacity * kvDim > Integer.MAX_VALUE) throw new LlmjException("a cache of " + rows + " rows is too large for one array");
         this.rows = rows;
         this.capacity = capacity;
         this.kvDim = kvDim;
+        this.heads = heads;
         this.memTime = memTime;
         this.memKeys = memKeys;
         this.memValues = memValues;
@@ -51,9 +52,12 @@ public final class Seq2SeqCache {
         int[] newLength = new int[rows];
         for (int l = 0; l < keys.length; l++) {
             for (int r = 0; r < n; r++) {
-                int p = parents[r], len = length[p] * kvDim;
-                System.arraycopy(keys[l], p * capacity * kvDim, spareKeys[l], r * capacity * kvDim, len);
-                System.arraycopy(values[l], p * capacity * kvDim, spareValues[l], r * capacity * kvDim, len);
+                int p = parents[r], hd = kvDim / heads, len = length[p] * hd;
+                for (int h = 0; h < heads; h++) { // each head's filled positions
+                    int from = (p * heads + h) * capacity * hd, to = (r * heads + h) * capacity * hd;
+                    System.arraycopy(keys[l], from, spareKeys[l], to, len);
+                    System.arraycopy(values[l], from, spareValues[l], to, len);
+                }
             }
         }
         for (int r = 0; r < n; r++) newLength[r] = length[parents[r]];

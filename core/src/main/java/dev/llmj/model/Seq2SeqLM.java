@@ -250,7 +250,7 @@ public final class Seq2SeqLM implements Trainable<PairBatcher.PairBatch> {
             mk[l] = kv[0];
             mv[l] = kv[1];
         }
-        return new Seq2SeqCache(layers, rows, config.contextLength(), config.dModel(), src.length, mk, mv, null);
+        return new Seq2SeqCache(layers, rows, config.contextLength(), config.dModel(), config.nHeads(), src.length, mk, mv, null);
     }
 
     /**

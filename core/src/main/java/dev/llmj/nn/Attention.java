@@ -151,7 +151,8 @@ public final class Attention {
      * take the positions after them. Their k and v are written into the cache; each new query then
      * attends over its sequence's cached keys up to its own position (the causal mask, implicitly),
      * so a new token costs O(position), not a pass over the whole sequence.
-     * keys, values: [cache rows, capacity, Hkv·hd]. Writes y [R·n, d] (every other array it needs is the workspace's).
+     * keys, values: [cache rows, Hkv, capacity, hd]: each head's keys one after another, so that a new query reads them
+     * as one stream (see {@link dev.llmj.model.KvCache}). Writes y [R·n, d] (every other array it needs is the workspace's).
      */
     public float[] forwardCached(float[] x, int seqs, int n, int[] rows, int[] start, float[] keys, float[] values, int capacity,
                                  float[] y, Workspace ws) {
@@ -168,13 +169,16 @@ public final class Attention {
         float[] cOut = ws.get(Workspace.Slot.ATTENDED, count * qd), scores = ws.get(Workspace.Slot.SCORES, seqs * nHeads * capacity);
         for (int r = 0; r < seqs; r++) {
             for (int i = 0; i < n; i++) {
-                int pos = start[r] + i, src = r * n + i, dst = (rows[r] * capacity + pos) * kd;
+                int pos = start[r] + i, src = r * n + i;
                 if (rope != null) {
                     rope.rotate(cq, src * qd, nHeads, pos, false);
                     rope.rotate(kk, src * kd, nKvHeads, pos, false);
                 }
-                System.arraycopy(kk, src * kd, keys, dst, kd);
-                System.arraycopy(vv, src * kd, values, dst, kd);
+                for (int kh = 0; kh < nKvHeads; kh++) {
+                    int dst = ((rows[r] * nKvHeads + kh) * capacity + pos) * headDim;
+                    System.arraycopy(kk, src * kd + kh * headDim, keys, dst, headDim);
+                    System.arraycopy(vv, src * kd + kh * headDim, values, dst, headDim);
+                }
             }
         }
         int longest = 0;
@@ -202,22 +206,22 @@ public final class Attention {
 
     /** (sequence, head) pairs [from, to) of {@link #forwardCached}: each new query over its cached keys. */
     private void cachedHeads(int from, int to) {
-        int qd = nHeads * headDim, kd = nKvHeads * headDim, group = nHeads / nKvHeads, n = cNew, capacity = cCapacity;
+        int qd = nHeads * headDim, hd = headDim, group = nHeads / nKvHeads, n = cNew, capacity = cCapacity;
         float scale = (float) (1.0 / Math.sqrt(headDim));
         float[] cq = this.cq, keys = cKeys, values = cValues, cOut = this.cOut, scores = cScores;
         for (int rh = from; rh < to; rh++) {
             int r = rh / nHeads, h = rh % nHeads, kh = h / group;
-            int base = cRows[r] * capacity * kd + kh * headDim, p = rh * capacity; // this task's weights: scores[p…p+capacity)
+            int base = (cRows[r] * nKvHeads + kh) * capacity * hd, p = rh * capacity; // this head's keys (and values): [capacity, hd] at base; its weights: scores[p…p+capacity)
             if (n > Linear.FEW_ROWS) {
                 promptHead(r, h, base, scale);
                 continue;
             }
             for (int i = 0; i < n; i++) {
                 int pos = cStart[r] + i, qo = (r * n + i) * qd + h * headDim;
-                for (int s = 0; s <= pos; s++) scores[p + s] = Kernels.dot(cq, qo, keys, base + s * kd, headDim);
+                for (int s = 0; s <= pos; s++) scores[p + s] = Kernels.dot(cq, qo, keys, base + s * hd, hd);
                 Softmax.row(scores, p, pos + 1, scale);
                 java.util.Arrays.fill(cOut, qo, qo + headDim, 0f);
-                for (int s = 0; s <= pos; s++) Kernels.axpy(scores[p + s], values, base + s * kd, cOut, qo, headDim);
+                for (int s = 0; s <= pos; s++) Kernels.axpy(scores[p + s], values, base + s * hd, cOut, qo, hd);
             }
         }
     }
@@ -229,11 +233,11 @@ public final class Attention {
      * after them, then the weighted sums as a product with the cached values, read in place.
      */
     private void promptHead(int r, int h, int base, float scale) {
-        int qd = nHeads * headDim, kd = nKvHeads * headDim, n = cNew, start = cStart[r], len = start + n, kRow = len + PAD;
+        int qd = nHeads * headDim, n = cNew, start = cStart[r], len = start + n, kRow = len + PAD;
         float[] scratch = scratch(headDim * kRow + BLOCK * len);
         int po = headDim * kRow;                                 // the weights of a block of queries: scratch[po…), rows len apart
         for (int s = 0; s < len; s++) {
-            for (int i = 0, ko = base + s * kd; i < headDim; i++) scratch[i * kRow + s] = cKeys[ko + i]; // Kᵀ, rows kRow apart (tRow)
+            for (int i = 0, ko = base + s * headDim; i < headDim; i++) scratch[i * kRow + s] = cKeys[ko + i]; // Kᵀ, rows kRow apart (tRow)
         }
         int qo = r * n * qd + h * headDim;
         for (int r0 = 0; r0 < n; r0 += BLOCK) {
@@ -245,7 +249,7 @@ public final class Attention {
                 Softmax.row(scratch, w, seen, scale);
                 java.util.Arrays.fill(scratch, w + seen, w + n1, 0f); // keys after the query: weight exactly 0
             }
-            Kernels.gemmBlock(cOut, qo, qd, scratch, po - r0 * len, len, 1, cValues, base, kd, null, false, r0, r1, 0, headDim, 0, n1);
+            Kernels.gemmBlock(cOut, qo, qd, scratch, po - r0 * len, len, 1, cValues, base, headDim, null, false, r0, r1, 0, headDim, 0, n1);
         }
     }
 

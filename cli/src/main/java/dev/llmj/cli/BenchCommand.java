@@ -199,6 +199,7 @@ final class BenchCommand implements Runnable {
             // three runs: prefill 1,900 tokens/s, after three seconds 27,000)
             long warmStart = System.nanoTime();
             for (int w = 0; w < 3 || System.nanoTime() - warmStart < 3_000_000_000L; w++) gen.generateIds(prompts, cfg.withSeed(-1 - w), null);
+            Parallel.resetStats(); // -Dllmj.parallelStats=true: the measured runs' regions only (and the roofline's, after)
             double[] prefill = new double[runs], decode = new double[runs];
             for (int i = 0; i < runs; i++) {
                 Generator.Timing t = gen.generateIds(prompts, cfg.withSeed(i), null).get(0).timing();

@@ -155,6 +155,7 @@ final class TrainBench implements Callable<Integer> {
         }
         double warmSeconds = (System.nanoTime() - warmStart) / 1e9;
 
+        Parallel.resetStats(); // -Dllmj.parallelStats=true: the measured steps' regions only (and the FMA peak's, after)
         long gcBefore = gcCount(), allocBefore = mx.getTotalThreadAllocatedBytes();
         double[] ms = new double[steps];
         for (int i = 0; i < steps; i++) {

@@ -40,6 +40,60 @@ public final class Parallel {
 
     private Parallel() {}
 
+    /**
+     * {@code -Dllmj.parallelStats=true} (e.g. in LLMJ_JAVA_OPTS): each kind of parallel region's count, time, and the
+     * share of it the caller spent waiting for the other threads after its own chunks, printed to stderr at exit.
+     */
+    private static final boolean STATS = Boolean.getBoolean("llmj.parallelStats");
+
+    /** Forgets what {@link #STATS} has collected so far: the benchmarks call it after their warm-up. */
+    public static void resetStats() {
+        if (STATS) RegionStats.BY_CLASS.clear();
+    }
+
+    /** What {@link #STATS} collects, per class of task, named by the method that first started one. */
+    private static final class RegionStats {
+        final String name;
+        long count, total, wait;
+
+        RegionStats(String name) {
+            this.name = name;
+        }
+
+        static final java.util.Map<Class<?>, RegionStats> BY_CLASS = new java.util.concurrent.ConcurrentHashMap<>();
+
+        static {
+            Runtime.getRuntime().addShutdownHook(new Thread(RegionStats::print));
+        }
+
+        static void add(RangeTask task, long start, long ownDone, long end) {
+            RegionStats s = BY_CLASS.get(task.getClass());
+            if (s == null) {
+                String name = name(task.getClass()); // here, so that the stack is the region's caller's
+                s = BY_CLASS.computeIfAbsent(task.getClass(), c -> new RegionStats(name));
+            }
+            s.count++;
+            s.total += end - start;
+            s.wait += end - ownDone;
+        }
+
+        /** A kernel's task by its class (Kernels.GemmTask); a layer's method reference by the method that started it (Attention.backward). */
+        private static String name(Class<?> c) {
+            if (!c.isHidden()) return c.getName().substring(c.getName().lastIndexOf('.') + 1).replace('$', '.');
+            return StackWalker.getInstance().walk(f -> f.filter(x -> !x.getClassName().startsWith(Parallel.class.getName())).findFirst()
+                    .map(x -> x.getClassName().substring(x.getClassName().lastIndexOf('.') + 1) + "." + x.getMethodName()).orElse("?"));
+        }
+
+        static void print() {
+            long all = BY_CLASS.values().stream().mapToLong(s -> s.total).sum();
+            System.err.printf("parallel regions (%d threads): %.0f ms in all%n", threads, all / 1e6);
+            System.err.printf("  %-34s %9s %9s %6s %10s %12s%n", "started by", "regions", "ms", "share", "µs each", "caller waits");
+            BY_CLASS.values().stream().sorted((a, b) -> Long.compare(b.total, a.total)).forEach(s -> System.err.printf(
+                    "  %-34s %,9d %,9.0f %5.1f%% %,10.1f %11.1f%%%n", s.name, s.count, s.total / 1e6, 100.0 * s.total / Math.max(1, all),
+                    s.total / 1e3 / s.count, 100.0 * s.wait / Math.max(1, s.total)));
+        }
+    }
+
     /** Sets the number of worker threads (the CLI's --threads). */
     public static synchronized void setThreads(int count) {
         if (count < 1) throw new IllegalArgumentException("threads must be at least 1");
@@ -85,13 +139,16 @@ public final class Parallel {
             failed = null;
             for (int p = 0; p <= Parallel.helpers; p++) next.set(16 * p, first(p));
             pending.set(helpers);
+            long t0 = STATS ? System.nanoTime() : 0;
             generation++;                                   // publishes the job (a volatile write after the fields)
             for (int i = 0; i < helpers; i++) ws[i].wake();
             work(0);
+            long t1 = STATS ? System.nanoTime() : 0;
             for (int spins = 0; pending.get() > 0; spins++) { // the helpers finish their last chunks
                 if (spins < 1 << 14) Thread.onSpinWait();
                 else Thread.yield();
             }
+            if (STATS) RegionStats.add(task, t0, t1, System.nanoTime());
             Throwable f = failed;
             if (f instanceof RuntimeException re) throw re;
             if (f instanceof Error err) throw err;

@@ -166,15 +166,39 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
      * call (no layout of them is kept), so weights written by hand take effect at once.
      */
     public float[] forwardCached(int[] ids, int seqs, int n, int[] rows, KvCache cache) {
+        for (int r = 0; r < seqs; r++) {
+            if (cache.length(rows[r]) + n > cache.capacity) {
+                throw new IllegalArgumentException("sequence of " + (cache.length(rows[r]) + n) + " tokens is longer than the context length " + cache.capacity);
+            }
+        }
+        if (n <= prefillChunk) return forwardChunk(ids, seqs, n, rows, cache, true);
+        // A long prompt goes in chunks of equal length (each over Linear.FEW_ROWS tokens, so each takes the prompt's
+        // kernels): a chunk's activations, not the whole prompt's, are what the workspace then holds (llama-110m with a
+        // 768-token prompt peaked at 746 MB in one pass, over its bound of weights + KV cache + 20%). The bits are the
+        // same as in one pass: every row's chains run in the same order whatever the number of rows beside it, and a
+        // chunk's queries attend over the keys the cache holds by then, the earlier chunks'.
+        int chunks = (n + prefillChunk - 1) / prefillChunk;
+        float[] logits = null;
+        for (int c = 0, from = 0; c < chunks; c++) {
+            int to = (int) ((long) n * (c + 1) / chunks), len = to - from;
+            if (chunkIds.length < seqs * len) chunkIds = new int[seqs * len];
+            for (int r = 0; r < seqs; r++) System.arraycopy(ids, r * n + from, chunkIds, r * len, len);
+            logits = forwardChunk(chunkIds, seqs, len, rows, cache, c == chunks - 1);
+            from = to;
+        }
+        return logits;
+    }
+
+    /** Prompt tokens per pass of {@link #forwardCached}, at most (a field, so that a test can compare one pass with chunks). */
+    int prefillChunk = 256;
+    private int[] chunkIds = new int[0];
+
+    /** {@link #forwardCached} of n tokens in one pass; the logits only when asked for (the last chunk of a prompt). */
+    private float[] forwardChunk(int[] ids, int seqs, int n, int[] rows, KvCache cache, boolean logits) {
         int d = config.dModel(), count = seqs * n;
         if (starts.length < seqs) starts = new int[seqs];
         int[] start = starts;
-        for (int r = 0; r < seqs; r++) {
-            start[r] = cache.length(rows[r]);
-            if (start[r] + n > cache.capacity) {
-                throw new IllegalArgumentException("sequence of " + (start[r] + n) + " tokens is longer than the context length " + cache.capacity);
-            }
-        }
+        for (int r = 0; r < seqs; r++) start[r] = cache.length(rows[r]);
         float[] h = tokens.lookup(ids, count, ws.get(Workspace.Slot.STREAM_A, count * d)); // [R·n, d]
         for (int r = 0; r < seqs; r++) {
             for (int i = 0; i < n; i++) {
@@ -187,10 +211,11 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
             float[] next = ws.get(l % 2 == 0 ? Workspace.Slot.STREAM_B : Workspace.Slot.STREAM_A, count * d);
             h = blocks.get(l).forwardCached(h, seqs, n, rows, start, cache.keys[l], cache.values[l], cache.capacity, next, ws);
         }
+        for (int r = 0; r < seqs; r++) cache.advance(rows[r], n);
+        if (!logits) return null;
         float[] last = ws.get(Workspace.Slot.SUM, seqs * d); // only each sequence's last token needs logits (a norm is per row)
         for (int r = 0; r < seqs; r++) System.arraycopy(h, (r * n + n - 1) * d, last, r * d, d);
         float[] normed = finalNorm.apply(last, seqs, ws.get(Workspace.Slot.NORMED, seqs * d));
-        for (int r = 0; r < seqs; r++) cache.advance(rows[r], n);
         if (cachedLogits == null || cachedLogits.length != seqs * config.vocabSize()) cachedLogits = new float[seqs * config.vocabSize()];
         return head.forwardInference(normed, seqs, cachedLogits, ws);
     }

@@ -148,6 +148,41 @@ class DecoderLMTest {
         return out;
     }
 
+    /**
+     * A prompt longer than {@link DecoderLM#prefillChunk} goes in chunks: the logits after it, the cache it fills and the
+     * tokens decoded after it must be the bits one pass gives (two sequences of 50 tokens, chunks of 16 or 17, and a
+     * 40-token prompt after 10 cached tokens).
+     */
+    @Test
+    void aPromptInChunksGivesTheBitsOfOnePass() {
+        for (ModelConfig c : List.of(ModelConfig.llama(VOCAB, 64, 16, 2, 4, 2, 24), ModelConfig.gpt2(VOCAB, 64, 12, 2, 3, 0f))) {
+            List<float[]> onePass = prefillAndDecode(c, 1 << 20), chunked = prefillAndDecode(c, 20);
+            for (int i = 0; i < onePass.size(); i++) assertArrayEquals(onePass.get(i), chunked.get(i), c.family() + " result " + i);
+        }
+    }
+
+    /** Logits after a 50-token prompt in two cache rows, a 40-token prompt after 10 more tokens, 3 decoded tokens, then every layer's cache. */
+    private static List<float[]> prefillAndDecode(ModelConfig c, int chunk) {
+        DecoderLM m = new DecoderLM(c, 5);
+        m.prefillChunk = chunk;
+        KvCache cache = m.newCache(2);
+        Rng r = new Rng(3);
+        List<float[]> out = new java.util.ArrayList<>();
+        out.add(m.forwardCached(randomIds(r, 100, VOCAB), 2, 50, new int[] {0, 1}, cache).clone());
+        out.add(m.forwardCached(randomIds(r, 1, VOCAB), 1, 1, new int[] {1}, cache).clone());
+        for (int i = 0; i < 3; i++) out.add(m.forwardCached(randomIds(r, 2, VOCAB), 2, 1, new int[] {0, 1}, cache).clone());
+        KvCache second = m.newCache(1);
+        m.forwardCached(randomIds(r, 10, VOCAB), 1, 10, new int[] {0}, second);
+        out.add(m.forwardCached(randomIds(r, 40, VOCAB), 1, 40, new int[] {0}, second).clone());
+        for (int l = 0; l < c.nLayers(); l++) {
+            out.add(cache.keys[l]);
+            out.add(cache.values[l]);
+            out.add(second.keys[l]);
+            out.add(second.values[l]);
+        }
+        return out;
+    }
+
     @Test
     void resultsDoNotDependOnTheThreadCount() {
         // wide enough (64 rows × 1,024 hidden) that the matmuls really split into several chunks; GPT-2 with

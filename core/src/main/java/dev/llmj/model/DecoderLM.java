@@ -159,8 +159,8 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
      * Inference through a KV cache: n new tokens for each of R sequences, ids [R·n], sequence r in
      * cache row {@code rows[r]}, taking the positions after those the cache already holds. Appends
      * their keys and values to the cache and returns the logits of each sequence's last new token,
-     * [R, V]. A prompt goes in as one call with n = its length (prefill); each generated token then
-     * as a call with n = 1 (decode). The logits equal {@link #forward}'s over the whole sequence to
+     * [R, V]. A prompt goes in as one call with n = its length (prefill; over {@link #prefillChunk} tokens,
+     * it runs in chunks inside, with the same bits); each generated token then as a call with n = 1 (decode). The logits equal {@link #forward}'s over the whole sequence to
      * float rounding (the kernels differ). Its activations live in the model's {@link Workspace}, not
      * in the layers, so it leaves a training forward's state alone. It reads the weights as they are at each
      * call (no layout of them is kept), so weights written by hand take effect at once.

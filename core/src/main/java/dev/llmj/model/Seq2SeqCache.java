@@ -50,9 +50,10 @@ public final class Seq2SeqCache {
     /** Rows 0..n−1 become copies of rows {@code parents[0..n−1]} (a parent may be copied into several rows). */
     public void reorder(int[] parents, int n) {
         int[] newLength = new int[rows];
+        int hd = kvDim / heads;
         for (int l = 0; l < keys.length; l++) {
             for (int r = 0; r < n; r++) {
-                int p = parents[r], hd = kvDim / heads, len = length[p] * hd;
+                int p = parents[r], len = length[p] * hd;
                 for (int h = 0; h < heads; h++) { // each head's filled positions
                     int from = (p * heads + h) * capacity * hd, to = (r * heads + h) * capacity * hd;
                     System.arraycopy(keys[l], from, spareKeys[l], to, len);

@@ -218,7 +218,7 @@ public final class Attention {
             }
             for (int i = 0; i < n; i++) {
                 int pos = cStart[r] + i, qo = (r * n + i) * qd + h * headDim;
-                for (int s = 0; s <= pos; s++) scores[p + s] = Kernels.dot(cq, qo, keys, base + s * hd, hd);
+                Kernels.dots(cq, qo, keys, base, hd, pos + 1, scores, p);
                 Softmax.row(scores, p, pos + 1, scale);
                 java.util.Arrays.fill(cOut, qo, qo + headDim, 0f);
                 for (int s = 0; s <= pos; s++) Kernels.axpy(scores[p + s], values, base + s * hd, cOut, qo, hd);

@@ -54,6 +54,45 @@ public final class Kernels {
     }
 
     /**
+     * out[oo + j] = {@link #dot}(a, ao, b, bo + j·n, n) for j in [0, count): one vector a against count
+     * rows of b that follow each other, with the same bits as count calls. Each row's four accumulators
+     * are added into one vector and stored; the lanes are added up ({@link #treeSum}) after a block of
+     * rows, so the loop that streams b's rows does no shuffles between them. Decoding reads every
+     * weight row through here: llama-110m's weights streamed 4–8% faster than with a dot per row (39.4–39.5
+     * → 41.2–42.9 GB/s in a harness over its shapes, where summing the same arrays read 41.6–42.9).
+     */
+    public static void dots(float[] a, int ao, float[] b, int bo, int n, int count, float[] out, int oo) {
+        float[] v = DOTS.get();
+        int vectors = n / L, left = vectors & 3, tail = vectors * L, bound = (vectors & ~3) * L;
+        for (int j0 = 0; j0 < count; j0 += DOTS_BLOCK) {
+            int j1 = Math.min(count, j0 + DOTS_BLOCK);
+            for (int j = j0, ro = bo + j0 * n; j < j1; j++, ro += n) {
+                FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                int i = 0;
+                for (; i < bound; i += 4 * L) {
+                    a0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, ro + i), a0);
+                    a1 = FloatVector.fromArray(S, a, ao + i + L).fma(FloatVector.fromArray(S, b, ro + i + L), a1);
+                    a2 = FloatVector.fromArray(S, a, ao + i + 2 * L).fma(FloatVector.fromArray(S, b, ro + i + 2 * L), a2);
+                    a3 = FloatVector.fromArray(S, a, ao + i + 3 * L).fma(FloatVector.fromArray(S, b, ro + i + 3 * L), a3);
+                }
+                if (left > 0) a0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, ro + i), a0);
+                if (left > 1) a1 = FloatVector.fromArray(S, a, ao + i + L).fma(FloatVector.fromArray(S, b, ro + i + L), a1);
+                if (left > 2) a2 = FloatVector.fromArray(S, a, ao + i + 2 * L).fma(FloatVector.fromArray(S, b, ro + i + 2 * L), a2);
+                a0.add(a1).add(a2.add(a3)).intoArray(v, (j - j0) * L);
+            }
+            for (int j = j0, ro = bo + j0 * n; j < j1; j++, ro += n) {
+                float s = treeSum(v, (j - j0) * L);
+                for (int i = tail; i < n; i++) s += a[ao + i] * b[ro + i];
+                out[oo + j] = s;
+            }
+        }
+    }
+
+    /** Rows of {@link #dots} whose vectors wait in {@link #DOTS} for their lanes to be added: 4 KB of AVX-512 vectors, in L1. */
+    private static final int DOTS_BLOCK = 64;
+    private static final ThreadLocal<float[]> DOTS = ThreadLocal.withInitial(() -> new float[DOTS_BLOCK * L]);
+
+    /**
      * The lanes added as a fixed tree written out here: lane i + lane i+L/2, then i + L/4, … down to
      * lane 0. reduceLanes(ADD) leaves its order to the implementation, which may differ between a
      * cold and a warm run and change the last bits; explicit shuffles cannot. Four shuffle-adds
@@ -78,14 +117,19 @@ public final class Kernels {
 
     /** The lanes of {@link #lanes()} added as {@link #sum} adds a vector's: lane i + lane i+L/2, then i + L/4, … down to lane 0 (the array may be overwritten). */
     public static float treeSum(float[] lanes) {
-        if (lanes.length == 16) { // AVX-512's width, written out: the sums stay in registers rather than go through the array at every level
-            float a0 = lanes[0] + lanes[8], a1 = lanes[1] + lanes[9], a2 = lanes[2] + lanes[10], a3 = lanes[3] + lanes[11];
-            float a4 = lanes[4] + lanes[12], a5 = lanes[5] + lanes[13], a6 = lanes[6] + lanes[14], a7 = lanes[7] + lanes[15];
+        return treeSum(lanes, 0);
+    }
+
+    /** {@link #treeSum(float[])} of the vector's lanes at a[o…o+L). */
+    static float treeSum(float[] a, int o) {
+        if (L == 16) { // AVX-512's width, written out: the sums stay in registers rather than go through the array at every level
+            float a0 = a[o] + a[o + 8], a1 = a[o + 1] + a[o + 9], a2 = a[o + 2] + a[o + 10], a3 = a[o + 3] + a[o + 11];
+            float a4 = a[o + 4] + a[o + 12], a5 = a[o + 5] + a[o + 13], a6 = a[o + 6] + a[o + 14], a7 = a[o + 7] + a[o + 15];
             float b0 = a0 + a4, b1 = a1 + a5, b2 = a2 + a6, b3 = a3 + a7;
             return (b0 + b2) + (b1 + b3);
         }
-        for (int w = L / 2; w >= 1; w /= 2) for (int i = 0; i < w; i++) lanes[i] += lanes[i + w];
-        return lanes[0];
+        for (int w = L / 2; w >= 1; w /= 2) for (int i = 0; i < w; i++) a[o + i] += a[o + i + w];
+        return a[o];
     }
 
     /** HALVES[j] moves lane i + w to lane i, for w = L/2, L/4, …, 1. */
@@ -546,13 +590,19 @@ public final class Kernels {
             }
         }
 
-        /** Outputs [o0, o1) of one product, for every row: each row of W read once, front to back, while the rows of X take their turns (W's row stays in L1). */
+        /**
+         * Outputs [o0, o1) of one product, for every row: W's rows read once, front to back ({@link #dots}), in
+         * blocks that every row of X takes its turn over while the block is in L1 and L2.
+         */
         private void rows(float[] y, float[] w, float[] b, int out, int o0, int o1) {
             float[] x = this.x;
             int rows = this.rows, in = this.in;
-            for (int o = o0; o < o1; o++) {
-                float bias = b == null ? 0f : b[o];
-                for (int r = 0; r < rows; r++) y[r * out + o] = dot(x, r * in, w, o * in, in) + bias;
+            for (int ob = o0; ob < o1; ob += DOTS_BLOCK) {
+                int oe = Math.min(o1, ob + DOTS_BLOCK);
+                for (int r = 0; r < rows; r++) {
+                    dots(x, r * in, w, ob * in, in, oe - ob, y, r * out + ob);
+                    if (b != null) for (int o = ob; o < oe; o++) y[r * out + o] += b[o];
+                }
             }
         }
     }

@@ -136,6 +136,22 @@ class KernelsTest {
     }
 
     @Test
+    void dotsGiveTheBitsOfOneDotPerRow() { // decoding's rows and cached keys: lanes added a block of rows later, over block edges
+        int lanes = Kernels.L;
+        for (int n : new int[] {1, lanes - 1, lanes, 3 * lanes + 2, 4 * lanes, 9 * lanes + 3}) {
+            for (int count : new int[] {1, 63, 64, 65, 130}) {
+                float[] a = random(n + 3, 61 + n), b = random(count * n + 9, 62 + count), out = new float[count + 4];
+                Kernels.dots(a, 3, b, 9, n, count, out, 2);
+                for (int j = 0; j < count; j++) {
+                    assertEquals(Float.floatToIntBits(Kernels.dot(a, 3, b, 9 + j * n, n)), Float.floatToIntBits(out[2 + j]), "n = " + n + ", row " + j + " of " + count);
+                }
+                assertEquals(0f, out[0]);
+                assertEquals(0f, out[count + 2]);
+            }
+        }
+    }
+
+    @Test
     void decodingsMatrixVectorKernelIsOneDotPerOutputWhateverTheGrouping() {
         for (int[] s : new int[][] {{1, 768, 2051}, {3, 40, 7}, {8, 33, 17}}) { // one row or several; widths with and without a scalar tail
             int rows = s[0], in = s[1], out = s[2];

@@ -138,7 +138,7 @@ class KernelsTest {
     @Test
     void dotsGiveTheBitsOfOneDotPerRow() { // decoding's rows and cached keys: lanes added a block of rows later, over block edges
         int lanes = Kernels.L;
-        for (int n : new int[] {1, lanes - 1, lanes, 3 * lanes + 2, 4 * lanes, 9 * lanes + 3}) {
+        for (int n : new int[] {1, lanes - 1, lanes, 3 * lanes + 2, 4 * lanes, 8 * lanes + 5, 9 * lanes + 3}) { // four rows side by side where n has whole groups of four vectors
             for (int count : new int[] {1, 63, 64, 65, 130}) {
                 float[] a = random(n + 3, 61 + n), b = random(count * n + 9, 62 + count), out = new float[count + 4];
                 Kernels.dots(a, 3, b, 9, n, count, out, 2);

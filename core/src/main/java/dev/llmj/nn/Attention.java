@@ -220,8 +220,7 @@ public final class Attention {
                 int pos = cStart[r] + i, qo = (r * n + i) * qd + h * headDim;
                 Kernels.dots(cq, qo, keys, base, hd, pos + 1, scores, p);
                 Softmax.row(scores, p, pos + 1, scale);
-                java.util.Arrays.fill(cOut, qo, qo + headDim, 0f);
-                for (int s = 0; s <= pos; s++) Kernels.axpy(scores[p + s], values, base + s * hd, cOut, qo, hd);
+                Kernels.weightedRows(scores, p, values, base, hd, pos + 1, cOut, qo);
             }
         }
     }

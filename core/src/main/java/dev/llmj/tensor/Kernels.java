@@ -198,6 +198,42 @@ public final class Kernels {
     }
 
     /**
+     * out[oo + c] = Σ_s w[wo + s]·v[vo + s·n + c] for c in [0, n), over s in [0, count): count rows of v
+     * (n wide, one after another) weighted and added, as a chain of FMAs from 0 in s order for every
+     * element: the bits of filling out with zeros and calling {@link #axpy}(w[wo + s], v, vo + s·n, out, oo, n)
+     * for each s. Four vectors of out stay in registers down all the rows, where the axpys loaded and
+     * stored out at every row: attention's weighted values over the KV cache (12 heads × 200 cold
+     * positions of 64, one thread: 46–54 → 25 µs per layer).
+     */
+    public static void weightedRows(float[] w, int wo, float[] v, int vo, int n, int count, float[] out, int oo) {
+        int c = 0;
+        for (; c + 4 * L <= n; c += 4 * L) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int s = 0, i = vo + c; s < count; s++, i += n) {
+                FloatVector ws = FloatVector.broadcast(S, w[wo + s]);
+                a0 = FloatVector.fromArray(S, v, i).fma(ws, a0);
+                a1 = FloatVector.fromArray(S, v, i + L).fma(ws, a1);
+                a2 = FloatVector.fromArray(S, v, i + 2 * L).fma(ws, a2);
+                a3 = FloatVector.fromArray(S, v, i + 3 * L).fma(ws, a3);
+            }
+            a0.intoArray(out, oo + c);
+            a1.intoArray(out, oo + c + L);
+            a2.intoArray(out, oo + c + 2 * L);
+            a3.intoArray(out, oo + c + 3 * L);
+        }
+        for (; c + L <= n; c += L) {
+            FloatVector a0 = FloatVector.zero(S);
+            for (int s = 0, i = vo + c; s < count; s++, i += n) a0 = FloatVector.fromArray(S, v, i).fma(FloatVector.broadcast(S, w[wo + s]), a0);
+            a0.intoArray(out, oo + c);
+        }
+        for (; c < n; c++) {
+            float a = 0f;
+            for (int s = 0, i = vo + c; s < count; s++, i += n) a = Math.fma(w[wo + s], v[i], a);
+            out[oo + c] = a;
+        }
+    }
+
+    /**
      * Y[R, O] = X[R, I] · W[O, I]ᵀ (+ b[O] if b is not null). Y is overwritten. W is first copied
      * transposed into {@code wt} [I, O] (a 1/R share of the work), so that {@link #gemm} builds
      * every output row from contiguous multiply-adds with no horizontal sums.

@@ -152,6 +152,20 @@ class KernelsTest {
     }
 
     @Test
+    void weightedRowsGiveTheBitsOfOneAxpyPerRow() { // attention's values over the KV cache: 4, 1 and 0 vectors wide, then lanes
+        int lanes = Kernels.L;
+        for (int n : new int[] {1, lanes - 1, lanes, 4 * lanes, 5 * lanes + 3, 9 * lanes}) {
+            for (int count : new int[] {0, 1, 7, 130}) {
+                float[] w = random(count + 2, 71 + count), v = random(count * n + 5, 72 + n), want = new float[n + 6], got = new float[n + 6];
+                for (int s = 0; s < count; s++) Kernels.axpy(w[2 + s], v, 5 + s * n, want, 3, n);
+                java.util.Arrays.fill(got, 3, 3 + n, Float.NaN); // overwritten, not added to
+                Kernels.weightedRows(w, 2, v, 5, n, count, got, 3);
+                assertArrayEquals(want, got, "n = " + n + ", " + count + " rows");
+            }
+        }
+    }
+
+    @Test
     void decodingsMatrixVectorKernelIsOneDotPerOutputWhateverTheGrouping() {
         for (int[] s : new int[][] {{1, 768, 2051}, {3, 40, 7}, {8, 33, 17}}) { // one row or several; widths with and without a scalar tail
             int rows = s[0], in = s[1], out = s[2];

@@ -28,54 +28,57 @@ public final class Kernels {
     private Kernels() {}
 
     /**
-     * Σ a[ao+i]·b[bo+i] for i in [0, n): vector j of the row goes into accumulator j mod 4, the four
-     * are added as (0 + 1) + (2 + 3), then the lanes ({@link #sum}), then the scalar tail in order. Four
-     * chains keep four FMAs in flight while each row is read once, front to back: decoding streams its
-     * weights row after row through this, and a single sequential stream is what the hardware
-     * prefetchers serve fastest (reading four rows side by side gave half the bandwidth on a Zen 4).
+     * Σ a[ao+i]·b[bo+i] for i in [0, n): vector j of the row goes into accumulator j mod 2, the two
+     * are added, then the lanes ({@link #sum}), then the scalar tail in order. Decoding streams its
+     * weights through {@link #dots}, which gives these bits for many rows at once.
      */
     public static float dot(float[] a, int ao, float[] b, int bo, int n) {
         int i = 0, vectors = n / L;
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        for (int bound = (vectors & ~3) * L; i < bound; i += 4 * L) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0;
+        for (int bound = (vectors & ~1) * L; i < bound; i += 2 * L) {
             a0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), a0);
             a1 = FloatVector.fromArray(S, a, ao + i + L).fma(FloatVector.fromArray(S, b, bo + i + L), a1);
-            a2 = FloatVector.fromArray(S, a, ao + i + 2 * L).fma(FloatVector.fromArray(S, b, bo + i + 2 * L), a2);
-            a3 = FloatVector.fromArray(S, a, ao + i + 3 * L).fma(FloatVector.fromArray(S, b, bo + i + 3 * L), a3);
         }
-        int left = vectors & 3; // the last vectors go on round the accumulators: vector j into j mod 4
-        if (left > 0) a0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), a0);
-        if (left > 1) a1 = FloatVector.fromArray(S, a, ao + i + L).fma(FloatVector.fromArray(S, b, bo + i + L), a1);
-        if (left > 2) a2 = FloatVector.fromArray(S, a, ao + i + 2 * L).fma(FloatVector.fromArray(S, b, bo + i + 2 * L), a2);
-        i += left * L;
-        float s = sum(a0.add(a1).add(a2.add(a3)));
+        if ((vectors & 1) != 0) { // an odd last vector goes into accumulator 0
+            a0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), a0);
+            i += L;
+        }
+        float s = sum(a0.add(a1));
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }
 
     /**
      * out[oo + j] = {@link #dot}(a, ao, b, bo + j·n, n) for j in [0, count): one vector a against count
-     * rows of b that follow each other, with the same bits as count calls. Each row's four accumulators
+     * rows of b that follow each other, with the same bits as count calls. Each row's two accumulators
      * are added into one vector and stored; the lanes are added up ({@link #treeSum}) after a block of
-     * rows, so the loop that streams b's rows does no shuffles between them. Rows a multiple of four
-     * vectors long (every model's widths and head sizes) go four side by side ({@link #fourRows}).
+     * rows, so the loop that streams b's rows does no shuffles between them. Rows of an even number of
+     * vectors (every model's widths and head sizes) go four side by side ({@link #fourRows}).
+     * <p>
      * Decoding reads every weight row through here. In a harness over llama-110m's shapes on the Zen 5
-     * EPYC, a dot per row read 39–44 GB/s when summing the same arrays bare read 42–47, and 52–55 when that
-     * read 68–76 (the machine's bandwidth moves with its other tenants); one row at a time with the lanes
-     * added later, 41–43 and 52–59; four rows side by side, 45–48 and 67–68.
+     * EPYC (GB/s, medians of 30 passes, as summing the same arrays bare read 42–47 / 74–77: the machine's
+     * bandwidth moves with its other tenants): a dot per row, its lanes added by shuffles and four
+     * accumulators, 39–44 / 52–55; the lanes added a block of rows later, 41–43 / 52–59; four rows side by
+     * side, 45–48 / 60–62 with four accumulators a row and 47–53 / 64–70 with two.
      */
     public static void dots(float[] a, int ao, float[] b, int bo, int n, int count, float[] out, int oo) {
-        float[] v = DOTS.get();
+        float[] v = DOTS.get(), x = a;
         int vectors = n / L, tail = vectors * L;
+        if (ao != 0) { // the kernels read a from index 0: an offset in its every load made them 9% slower
+            float[][] copy = DOTS_A.get();
+            if (copy[0].length < n) copy[0] = new float[n];
+            x = copy[0];
+            System.arraycopy(a, ao, x, 0, n);
+        }
         for (int j0 = 0; j0 < count; j0 += DOTS_BLOCK) {
             int j1 = Math.min(count, j0 + DOTS_BLOCK), j = j0, ro = bo + j0 * n;
-            if ((vectors & 3) == 0) {
+            if ((vectors & 1) == 0) {
                 int groups = (j1 - j) / 4;
-                fourRows(a, ao, b, ro, n, tail, groups, v, 0);
+                fourRows(x, b, ro, n, tail, groups, v, 0);
                 j += 4 * groups;
                 ro += 4 * groups * n;
             }
-            for (; j < j1; j++, ro += n) oneRow(a, ao, b, ro, vectors, v, (j - j0) * L);
+            for (; j < j1; j++, ro += n) oneRow(x, b, ro, vectors, v, (j - j0) * L);
             for (j = j0, ro = bo + j0 * n; j < j1; j++, ro += n) {
                 float s = treeSum(v, (j - j0) * L);
                 for (int i = tail; i < n; i++) s += a[ao + i] * b[ro + i];
@@ -84,54 +87,50 @@ public final class Kernels {
         }
     }
 
-    /** {@link #dot}'s vector part of one row: (a0 + a1) + (a2 + a3), vector j of the row into accumulator j mod 4, stored at v[vo…vo+L). */
-    private static void oneRow(float[] a, int ao, float[] b, int ro, int vectors, float[] v, int vo) {
-        int i = 0, left = vectors & 3;
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        for (int bound = (vectors & ~3) * L; i < bound; i += 4 * L) {
-            a0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, ro + i), a0);
-            a1 = FloatVector.fromArray(S, a, ao + i + L).fma(FloatVector.fromArray(S, b, ro + i + L), a1);
-            a2 = FloatVector.fromArray(S, a, ao + i + 2 * L).fma(FloatVector.fromArray(S, b, ro + i + 2 * L), a2);
-            a3 = FloatVector.fromArray(S, a, ao + i + 3 * L).fma(FloatVector.fromArray(S, b, ro + i + 3 * L), a3);
+    /** {@link #dot}'s vector part of one row: a0 + a1, vector j of the row into accumulator j mod 2, stored at v[vo…vo+L). */
+    private static void oneRow(float[] a, float[] b, int ro, int vectors, float[] v, int vo) {
+        int i = 0;
+        FloatVector a0 = FloatVector.zero(S), a1 = a0;
+        for (int bound = (vectors & ~1) * L; i < bound; i += 2 * L) {
+            a0 = FloatVector.fromArray(S, a, i).fma(FloatVector.fromArray(S, b, ro + i), a0);
+            a1 = FloatVector.fromArray(S, a, i + L).fma(FloatVector.fromArray(S, b, ro + i + L), a1);
         }
-        if (left > 0) a0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, ro + i), a0);
-        if (left > 1) a1 = FloatVector.fromArray(S, a, ao + i + L).fma(FloatVector.fromArray(S, b, ro + i + L), a1);
-        if (left > 2) a2 = FloatVector.fromArray(S, a, ao + i + 2 * L).fma(FloatVector.fromArray(S, b, ro + i + 2 * L), a2);
-        a0.add(a1).add(a2.add(a3)).intoArray(v, vo);
+        if ((vectors & 1) != 0) a0 = FloatVector.fromArray(S, a, i).fma(FloatVector.fromArray(S, b, ro + i), a0);
+        a0.add(a1).intoArray(v, vo);
     }
 
     /**
      * {@link #oneRow} for groups of four rows of b (n apart from rs on, {@code bound} = n rounded down to whole
-     * vectors, a multiple of four of them), the four side by side: each vector of a is loaded once for four rows,
-     * and 16 chains are in flight. The groups loop here, not in the caller: a call per group read 3–10% slower.
+     * vectors, an even number of them), the four side by side: each vector of a is loaded once for four rows,
+     * and 8 chains are in flight. The groups loop here, not in the caller: a call per group read 3–10% slower.
      */
-    private static void fourRows(float[] a, int ao, float[] b, int rs, int n, int bound, int groups, float[] v, int vs) {
+    private static void fourRows(float[] a, float[] b, int rs, int n, int bound, int groups, float[] v, int vs) {
         for (int g = 0; g < groups; g++) {
             int r0 = rs + 4 * g * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n, vo = vs + 4 * g * L;
-            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-            FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
-            for (int i = 0; i < bound; i += 4 * L) {
-                FloatVector x0 = FloatVector.fromArray(S, a, ao + i), x1 = FloatVector.fromArray(S, a, ao + i + L);
-                FloatVector x2 = FloatVector.fromArray(S, a, ao + i + 2 * L), x3 = FloatVector.fromArray(S, a, ao + i + 3 * L);
-                a0 = x0.fma(FloatVector.fromArray(S, b, r0 + i), a0); a1 = x1.fma(FloatVector.fromArray(S, b, r0 + i + L), a1);
-                a2 = x2.fma(FloatVector.fromArray(S, b, r0 + i + 2 * L), a2); a3 = x3.fma(FloatVector.fromArray(S, b, r0 + i + 3 * L), a3);
-                b0 = x0.fma(FloatVector.fromArray(S, b, r1 + i), b0); b1 = x1.fma(FloatVector.fromArray(S, b, r1 + i + L), b1);
-                b2 = x2.fma(FloatVector.fromArray(S, b, r1 + i + 2 * L), b2); b3 = x3.fma(FloatVector.fromArray(S, b, r1 + i + 3 * L), b3);
-                c0 = x0.fma(FloatVector.fromArray(S, b, r2 + i), c0); c1 = x1.fma(FloatVector.fromArray(S, b, r2 + i + L), c1);
-                c2 = x2.fma(FloatVector.fromArray(S, b, r2 + i + 2 * L), c2); c3 = x3.fma(FloatVector.fromArray(S, b, r2 + i + 3 * L), c3);
-                d0 = x0.fma(FloatVector.fromArray(S, b, r3 + i), d0); d1 = x1.fma(FloatVector.fromArray(S, b, r3 + i + L), d1);
-                d2 = x2.fma(FloatVector.fromArray(S, b, r3 + i + 2 * L), d2); d3 = x3.fma(FloatVector.fromArray(S, b, r3 + i + 3 * L), d3);
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+            for (int i = 0; i < bound; i += 2 * L) {
+                FloatVector x0 = FloatVector.fromArray(S, a, i), x1 = FloatVector.fromArray(S, a, i + L);
+                a0 = x0.fma(FloatVector.fromArray(S, b, r0 + i), a0);
+                a1 = x1.fma(FloatVector.fromArray(S, b, r0 + i + L), a1);
+                b0 = x0.fma(FloatVector.fromArray(S, b, r1 + i), b0);
+                b1 = x1.fma(FloatVector.fromArray(S, b, r1 + i + L), b1);
+                c0 = x0.fma(FloatVector.fromArray(S, b, r2 + i), c0);
+                c1 = x1.fma(FloatVector.fromArray(S, b, r2 + i + L), c1);
+                d0 = x0.fma(FloatVector.fromArray(S, b, r3 + i), d0);
+                d1 = x1.fma(FloatVector.fromArray(S, b, r3 + i + L), d1);
             }
-            a0.add(a1).add(a2.add(a3)).intoArray(v, vo);
-            b0.add(b1).add(b2.add(b3)).intoArray(v, vo + L);
-            c0.add(c1).add(c2.add(c3)).intoArray(v, vo + 2 * L);
-            d0.add(d1).add(d2.add(d3)).intoArray(v, vo + 3 * L);
+            a0.add(a1).intoArray(v, vo);
+            b0.add(b1).intoArray(v, vo + L);
+            c0.add(c1).intoArray(v, vo + 2 * L);
+            d0.add(d1).intoArray(v, vo + 3 * L);
         }
     }
 
     /** Rows of {@link #dots} whose vectors wait in {@link #DOTS} for their lanes to be added: 4 KB of AVX-512 vectors, in L1. */
     private static final int DOTS_BLOCK = 64;
     private static final ThreadLocal<float[]> DOTS = ThreadLocal.withInitial(() -> new float[DOTS_BLOCK * L]);
+    /** Each thread's copy of {@link #dots}' vector when it does not start at index 0, grown to the longest yet. */
+    private static final ThreadLocal<float[][]> DOTS_A = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
 
     /**
      * The lanes added as a fixed tree written out here: lane i + lane i+L/2, then i + L/4, … down to

@@ -118,17 +118,17 @@ class KernelsTest {
     }
 
     @Test
-    void dotSumsInItsDocumentedOrderAtEveryLength() { // four chains round-robin, (0+1)+(2+3), the lanes' tree, then the scalar tail
+    void dotSumsInItsDocumentedOrderAtEveryLength() { // two chains round-robin, added, the lanes' tree, then the scalar tail
         int lanes = Kernels.L;
         for (int n = 0; n <= 9 * lanes + 3; n++) {
             float[] a = random(n + 5, 51 + n), b = random(n + 7, 52 + n);
             int vectors = n / lanes;
-            float[][] acc = new float[4][lanes];
+            float[][] acc = new float[2][lanes];
             for (int j = 0; j < vectors; j++) {
-                for (int l = 0; l < lanes; l++) acc[j % 4][l] = Math.fma(a[5 + j * lanes + l], b[7 + j * lanes + l], acc[j % 4][l]);
+                for (int l = 0; l < lanes; l++) acc[j % 2][l] = Math.fma(a[5 + j * lanes + l], b[7 + j * lanes + l], acc[j % 2][l]);
             }
             float[] v = new float[lanes];
-            for (int l = 0; l < lanes; l++) v[l] = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l]);
+            for (int l = 0; l < lanes; l++) v[l] = acc[0][l] + acc[1][l];
             float s = Kernels.treeSum(v);
             for (int i = vectors * lanes; i < n; i++) s += a[5 + i] * b[7 + i];
             assertEquals(Float.floatToIntBits(s), Float.floatToIntBits(Kernels.dot(a, 5, b, 7, n)), "n = " + n);
@@ -138,7 +138,7 @@ class KernelsTest {
     @Test
     void dotsGiveTheBitsOfOneDotPerRow() { // decoding's rows and cached keys: lanes added a block of rows later, over block edges
         int lanes = Kernels.L;
-        for (int n : new int[] {1, lanes - 1, lanes, 3 * lanes + 2, 4 * lanes, 8 * lanes + 5, 9 * lanes + 3}) { // four rows side by side where n has whole groups of four vectors
+        for (int n : new int[] {1, lanes - 1, lanes, 3 * lanes + 2, 4 * lanes, 8 * lanes + 5, 9 * lanes + 3}) { // four rows side by side where n has an even number of vectors
             for (int count : new int[] {1, 63, 64, 65, 130}) {
                 float[] a = random(n + 3, 61 + n), b = random(count * n + 9, 62 + count), out = new float[count + 4];
                 Kernels.dots(a, 3, b, 9, n, count, out, 2);

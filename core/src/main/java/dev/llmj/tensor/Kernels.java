@@ -55,11 +55,12 @@ public final class Kernels {
      * rows, so the loop that streams b's rows does no shuffles between them. Rows of an even number of
      * vectors (every model's widths and head sizes) go four side by side ({@link #fourRows}).
      * <p>
-     * Decoding reads every weight row through here. In a harness over llama-110m's shapes on the Zen 5
-     * EPYC (GB/s, medians of 30 passes, as summing the same arrays bare read 42–47 / 74–77: the machine's
-     * bandwidth moves with its other tenants): a dot per row, its lanes added by shuffles and four
-     * accumulators, 39–44 / 52–55; the lanes added a block of rows later, 41–43 / 52–59; four rows side by
-     * side, 45–48 / 60–62 with four accumulators a row and 47–53 / 64–70 with two.
+     * Decoding reads every weight row through here. In a throwaway harness over llama-110m's shapes on the
+     * Zen 5 EPYC (GB/s, medians of 20–35 passes alternating with the other forms in one process, in a slow
+     * spell / a fast one of the machine's bandwidth, when summing the same arrays bare read 42–48 / 70–82):
+     * a dot per row, four chains, its lanes added by shuffles, 39–44 / 52–55; the lanes added a block of
+     * rows later, 41–43 / 52–59; four rows side by side, 45–48 / 60–62; with two chains and a read from
+     * index 0, 45–47 / 61–63; with {@link #treeSums16}, 45–47 / 64–68.
      */
     public static void dots(float[] a, int ao, float[] b, int bo, int n, int count, float[] out, int oo) {
         float[] v = DOTS.get(), x = a;
@@ -136,8 +137,8 @@ public final class Kernels {
      * with the same bits, as vectors: at each level w = 8, 4, 2, 1, pairs of vectors merge into one, each row's
      * lane i added to its lane i + w (as treeSum adds them) and the two rows' sums side by side; after the last
      * level lane i holds the sum of the row whose number is i's 4 bits reversed. Adding each row's lanes one at
-     * a time cost decoding 4–5% of its reading rate (a harness over llama-110m's shapes, 61–63 against 64–67 GB/s
-     * at a bare read of 74–78); this is 15 merges for 16 rows. Written out, with no array of vectors: a vector
+     * a time cost decoding 4–5% of its reading rate (the harness of {@link #dots}: 59–67 against 64–68 GB/s at a
+     * bare read of 71–78); this is 15 merges for 16 rows. Written out, with no array of vectors: a vector
      * stored in an array is an object.
      */
     private static void treeSums16(float[] v, int vo, float[] out, int oo) {

@@ -94,7 +94,8 @@ public final class Attention {
     private void forwardHeads(int from, int to) {
         int qd = nHeads * headDim, kd = nKvHeads * headDim, group = nHeads / nKvHeads;
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        float[] headT = scratch(headDim * tRow());
+        int stats = headDim * tRow();
+        float[] headT = scratch(stats + 2 * BLOCK);                 // Kᵀ, then each block's row maxima and sums
         for (int bh = from; bh < to; bh++) {
             int b = bh / nHeads, h = bh % nHeads, kh = h / group;
             transposeHead(kr, headT, 0, b, kh, kd);              // Kᵀ [hd, Tk]: the scores' M, rows of contiguous keys
@@ -102,7 +103,7 @@ public final class Attention {
             for (int r0 = 0; r0 < time; r0 += BLOCK) {           // a block of queries needs keys 0..r1-1 only when causal
                 int r1 = Math.min(time, r0 + BLOCK), n1 = causal ? Math.min(keyTime, r1) : keyTime;
                 Kernels.gemmBlock(probs, po, keyTime, qr, qo, qd, 1, headT, 0, tRow(), null, false, r0, r1, 0, wide(n1, keyTime), 0, headDim); // q_t · k_s
-                for (int t = r0; t < r1; t++) softmaxRow(po + t * keyTime, keys(t), b, scale);
+                softmaxRows(headT, stats, po, r0, r1, b, scale);
                 Kernels.gemmBlock(out, qo, qd, probs, po, keyTime, 1, vOut, vo, kd, null, false, r0, r1, 0, headDim, 0, n1); // Σ_s p·v_s
             }
         }
@@ -136,13 +137,28 @@ public final class Attention {
     private static final int BLOCK = 24;
 
     /**
-     * Row t of the weights, in place at probs[po…po+Tk): scale the n scores it may see, −∞ at padding
-     * keys, softmax; every other entry exactly 0 (the causal mask, and a row with no real key at all).
+     * Rows t in [r0, r1) of the weights, in place at probs[po + t·Tk…]: scale the keys(t) scores each may see, −∞ at
+     * padding keys, softmax; every other entry exactly 0 (the causal mask, and a row with no real key at all). Each
+     * pass of {@link Softmax#row} goes over all the block's rows before the next ({@code stats[so…]} holds their maxima,
+     * then sums), with the same bits: a row's passes wait on each other (max, then exponentials and their sum, then
+     * 1/sum), and row by row they left the core waiting too, 66 ns a row in a small-t128 step.
      */
-    private void softmaxRow(int po, int n, int b, float scale) {
-        if (keyValid != null) for (int s = 0; s < n; s++) if (!keyValid[b * keyTime + s]) probs[po + s] = Float.NEGATIVE_INFINITY; // padding
-        if (!Softmax.row(probs, po, n, scale)) java.util.Arrays.fill(probs, po, po + n, 0f); // no real key: weights of 0, not 0/0
-        java.util.Arrays.fill(probs, po + n, po + keyTime, 0f);
+    private void softmaxRows(float[] stats, int so, int po, int r0, int r1, int b, float scale) {
+        for (int t = r0; t < r1; t++) {
+            int row = po + t * keyTime, n = keys(t);
+            if (keyValid != null) for (int s = 0; s < n; s++) if (!keyValid[b * keyTime + s]) probs[row + s] = Float.NEGATIVE_INFINITY; // padding
+            stats[so + t - r0] = Softmax.scaleAndMax(probs, row, n, scale);
+        }
+        for (int t = r0; t < r1; t++) {
+            float max = stats[so + t - r0];
+            if (max != Float.NEGATIVE_INFINITY) stats[so + BLOCK + t - r0] = Softmax.expAndSum(probs, po + t * keyTime, keys(t), max);
+        }
+        for (int t = r0; t < r1; t++) {
+            int row = po + t * keyTime, n = keys(t);
+            if (stats[so + t - r0] == Float.NEGATIVE_INFINITY) java.util.Arrays.fill(probs, row, row + n, 0f); // no real key: weights of 0, not 0/0
+            else Softmax.multiply(probs, row, n, 1f / stats[so + BLOCK + t - r0]);
+            java.util.Arrays.fill(probs, row + n, row + keyTime, 0f);
+        }
     }
 
     /**

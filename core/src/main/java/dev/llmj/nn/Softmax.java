@@ -35,7 +35,7 @@ final class Softmax {
     }
 
     /** p ← scale·p; returns the max (exact in any order; by compare and blend, which is one instruction, where max is several). */
-    private static float scaleAndMax(float[] p, int o, int n, float scale) {
+    static float scaleAndMax(float[] p, int o, int n, float scale) {
         FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
@@ -57,7 +57,7 @@ final class Softmax {
      * array ({@link Kernels#treeSum}): with a second exp for the tail, or the lanes added as vectors by a method,
      * the JIT ran out of its inlining budget inside exp's many nodes, and every vector became an object.
      */
-    private static float expAndSum(float[] p, int o, int n, float max) {
+    static float expAndSum(float[] p, int o, int n, float max) {
         FloatVector vsum = FloatVector.zero(S);
         for (int i = 0; i < n; i += L) {
             VectorMask<Float> m = S.indexInRange(i, n);
@@ -71,7 +71,7 @@ final class Softmax {
     }
 
     /** p ← c·p. */
-    private static void multiply(float[] p, int o, int n, float c) {
+    static void multiply(float[] p, int o, int n, float c) {
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) FloatVector.fromArray(S, p, o + i).mul(c).intoArray(p, o + i);
         if (i < n) {

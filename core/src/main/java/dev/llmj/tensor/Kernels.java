@@ -66,9 +66,8 @@ public final class Kernels {
         float[] v = DOTS.get(), x = a;
         int vectors = n / L, tail = vectors * L;
         if (ao != 0) { // the kernels read a from index 0: an offset in its every load made them 9% slower
-            float[][] copy = DOTS_A.get();
-            if (copy[0].length < n) copy[0] = new float[n];
-            x = copy[0];
+            x = DOTS_A.get();
+            if (x.length < n) DOTS_A.set(x = new float[n]);
             System.arraycopy(a, ao, x, 0, n);
         }
         for (int j0 = 0; j0 < count; j0 += DOTS_BLOCK) {
@@ -197,7 +196,7 @@ public final class Kernels {
     private static final int DOTS_BLOCK = 64;
     private static final ThreadLocal<float[]> DOTS = ThreadLocal.withInitial(() -> new float[DOTS_BLOCK * L]);
     /** Each thread's copy of {@link #dots}' vector when it does not start at index 0, grown to the longest yet. */
-    private static final ThreadLocal<float[][]> DOTS_A = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+    private static final ThreadLocal<float[]> DOTS_A = ThreadLocal.withInitial(() -> new float[0]);
 
     /**
      * The lanes added as a fixed tree written out here: lane i + lane i+L/2, then i + L/4, … down to

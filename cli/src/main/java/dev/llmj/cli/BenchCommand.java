@@ -180,9 +180,10 @@ final class BenchCommand implements Runnable {
             }
             int ctx = m.config.contextLength();
             int prompt = promptTokens != null ? promptTokens : Math.min(128, ctx / 2);
-            int fresh = newTokens != null ? newTokens : Math.min(128, ctx - prompt);
-            if (prompt < 1 || fresh < 1 || prompt + fresh - 1 > ctx) {
-                throw new LlmjException("--prompt-tokens " + prompt + " and --new-tokens " + fresh + " must be positive and fit the context length " + ctx);
+            if (prompt < 1 || prompt > ctx) throw new LlmjException("--prompt-tokens " + prompt + " must be 1 to " + ctx + ", the context length");
+            int fresh = newTokens != null ? newTokens : Math.max(1, Math.min(128, ctx - prompt));
+            if (fresh < 1 || prompt + fresh - 1 > ctx) { // the last new token is sampled, never fed back
+                throw new LlmjException("--new-tokens " + fresh + " must be 1 to " + (ctx - prompt + 1) + " after a " + prompt + "-token prompt (context length " + ctx + ")");
             }
             Rng r = new Rng(7);
             List<int[]> prompts = new java.util.ArrayList<>();

@@ -135,6 +135,10 @@ class GenerateTest {
         CliTest.Result shape = CliTest.run("bench", "generate", "--shape", "nope");
         assertEquals(2, shape.status());
         assertTrue(shape.err().contains("small, gpt2-124m, llama-110m"), shape.err());
-        assertEquals(2, CliTest.run("bench", "generate", "--model", model.toString(), "--prompt-tokens", "30", "--new-tokens", "8").status());
+        // each error names the option the user got wrong, and the range it may take (this model's context is 32)
+        CliTest.run("bench", "generate", "--model", model.toString(), "--prompt-tokens", "30", "--new-tokens", "8")
+                .isOneLineError("--new-tokens 8 must be 1 to 3 after a 30-token prompt (context length 32)");
+        CliTest.run("bench", "generate", "--model", model.toString(), "--prompt-tokens", "40").isOneLineError("--prompt-tokens 40 must be 1 to 32, the context length");
+        CliTest.run("bench", "generate", "--model", model.toString(), "--prompt-tokens", "0").isOneLineError("--prompt-tokens 0 must be 1 to 32");
     }
 }

@@ -374,8 +374,8 @@ public final class Attention {
                 int bh = b * nHeads + h, qo = b * time * qd + h * headDim, po = bh * time * keyTime;
                 // each block of dk and dv is one product over all its queries, so the group's first head overwrites it (its chains
                 // start at 0) and the others add to it; each block of dq is one product. Zeroing the task's rows of all three up front
-                // took 2% of a small-t128 step (384 rows of 128 bytes, 512 bytes apart, every line a miss); a product zeroes a block's
-                // rows just before it adds into them
+                // took 2% of a small-t128 step (384 rows of 128 bytes, 512 bytes apart, every line a miss); a product starts a block's chains
+                // at 0 in its first k block (see Kernels.gemmBlock)
                 boolean add = h > kh * group;
                 // dv first: it needs only p, and brings p (written in the forward, megabytes ago) into this core's cache for
                 // the softmax's backward below, which took 94 ns a row in a step against 27 in a harness with p at hand

@@ -415,8 +415,11 @@ public final class Kernels {
      * [o0, o1) and k in [k0, k1), on the calling thread: {@link #gemm}'s tasks, and the blocks of a
      * product that only part of needs (attention's causal triangle). Y[r, o] is y[yOff + r·yRow + o],
      * X[r, k] is x[xOff + r·xRow + k·xCol], M[k, o] is m[mOff + k·mRow + o]. Without accumulate the
-     * chains start from b (or 0), written into Y first: leaving out terms that are exactly zero
-     * changes nothing.
+     * chains start from b (or 0): the first k block's tiles load their accumulators from b's columns
+     * (or {@link #ZEROS}) in place of Y, so Y is not written before its sums are (a fill pass ahead of
+     * the tiles cost small-t128's products 7–13%: every line of Y written twice, the first time cold).
+     * Only the columns the tiles leave, and a block with no k at all, are filled first. Leaving out
+     * terms that are exactly zero changes nothing.
      * <p>
      * k runs in blocks of {@link #DEPTH}. Within one, the columns go in strips of 4 vectors, and every
      * 6-row tile of the block takes its turn over a strip: the strip (DEPTH × 4 vectors, 16 KB) is
@@ -428,16 +431,22 @@ public final class Kernels {
     public static void gemmBlock(float[] y, int yOff, int yRow, float[] x, int xOff, int xRow, int xCol, float[] m, int mOff, int mRow,
                                  float[] b, boolean accumulate, int r0, int r1, int o0, int o1, int k0, int k1) {
         if (o0 >= o1) return;
-        if (!accumulate) {
+        // without accumulate the first k block's tiles start from b or 0; the columns under two vectors wide at the end
+        // (their one-vector and lane kernels start from Y), or every column when there is no k, are filled here
+        int tail = k1 > k0 ? o0 + (o1 - o0) / (2 * L) * (2 * L) : o0;
+        if (!accumulate && tail < o1) {
             for (int r = r0; r < r1; r++) {
                 int yo = yOff + r * yRow;
-                if (b != null) System.arraycopy(b, o0, y, yo + o0, o1 - o0);
-                else java.util.Arrays.fill(y, yo + o0, yo + o1, 0f);
+                if (b != null) System.arraycopy(b, tail, y, yo + tail, o1 - tail);
+                else java.util.Arrays.fill(y, yo + tail, yo + o1, 0f);
             }
         }
         float[] pack = r1 - r0 >= PACK_ROWS && o1 - o0 >= 4 * L && mRow > 8 * L ? PACK.get() : null;
         for (int kb = k0; kb < k1; kb += DEPTH) { // k in blocks, in order: each element's chain stays in k order
             int ke = Math.min(k1, kb + DEPTH);
+            boolean fresh = !accumulate && kb == k0; // the chains start from b or 0: Y holds nothing yet
+            float[] st = fresh ? (b != null ? b : ZEROS) : y;
+            int sRow = fresh ? 0 : yRow;
             int o = o0;
             for (; o + 4 * L <= o1; o += 4 * L) {
                 float[] ms = m;
@@ -449,23 +458,23 @@ public final class Kernels {
                     mr = 4 * L;
                 }
                 int r = r0;
-                for (; r + 6 <= r1; r += 6) block6x4(y, yOff + r * yRow + o, yRow, x, xOff + r * xRow, xRow, xCol, ms, mo, mr, kb, ke);
+                for (; r + 6 <= r1; r += 6) block6x4(y, yOff + r * yRow + o, yRow, st, start(fresh, b, yOff + r * yRow, o), sRow, x, xOff + r * xRow, xRow, xCol, ms, mo, mr, kb, ke);
                 for (; r + 4 <= r1; r += 4) {
-                    block4x2(y, yOff + r * yRow + o, yRow, x, xOff + r * xRow, xRow, xCol, ms, mo, mr, kb, ke);
-                    block4x2(y, yOff + r * yRow + o + 2 * L, yRow, x, xOff + r * xRow, xRow, xCol, ms, mo + 2 * L, mr, kb, ke);
+                    block4x2(y, yOff + r * yRow + o, yRow, st, start(fresh, b, yOff + r * yRow, o), sRow, x, xOff + r * xRow, xRow, xCol, ms, mo, mr, kb, ke);
+                    block4x2(y, yOff + r * yRow + o + 2 * L, yRow, st, start(fresh, b, yOff + r * yRow, o + 2 * L), sRow, x, xOff + r * xRow, xRow, xCol, ms, mo + 2 * L, mr, kb, ke);
                 }
-                for (; r < r1; r++) block1x4(y, yOff + r * yRow + o, x, xOff + r * xRow, xCol, ms, mo, mr, kb, ke);
+                for (; r < r1; r++) block1x4(y, yOff + r * yRow + o, st, start(fresh, b, yOff + r * yRow, o), x, xOff + r * xRow, xCol, ms, mo, mr, kb, ke);
             }
             for (; o + 2 * L <= o1; o += 2 * L) {
                 int r = r0;
-                for (; r + 6 <= r1; r += 6) block6x2(y, yOff + r * yRow + o, yRow, x, xOff + r * xRow, xRow, xCol, m, mOff + o, mRow, kb, ke);
-                for (; r + 4 <= r1; r += 4) block4x2(y, yOff + r * yRow + o, yRow, x, xOff + r * xRow, xRow, xCol, m, mOff + o, mRow, kb, ke);
-                for (; r < r1; r++) block1x2(y, yOff + r * yRow + o, x, xOff + r * xRow, xCol, m, mOff + o, mRow, kb, ke);
+                for (; r + 6 <= r1; r += 6) block6x2(y, yOff + r * yRow + o, yRow, st, start(fresh, b, yOff + r * yRow, o), sRow, x, xOff + r * xRow, xRow, xCol, m, mOff + o, mRow, kb, ke);
+                for (; r + 4 <= r1; r += 4) block4x2(y, yOff + r * yRow + o, yRow, st, start(fresh, b, yOff + r * yRow, o), sRow, x, xOff + r * xRow, xRow, xCol, m, mOff + o, mRow, kb, ke);
+                for (; r < r1; r++) block1x2(y, yOff + r * yRow + o, st, start(fresh, b, yOff + r * yRow, o), x, xOff + r * xRow, xCol, m, mOff + o, mRow, kb, ke);
             }
             for (; o < o1; o += L) { // under two vectors of columns left (a prompt of 9–31 tokens is all this): one vector at a time
                 int w = Math.min(L, o1 - o), r = r0;
                 if (w == L) {
-                    for (; r + 6 <= r1; r += 6) block6x1(y, yOff + r * yRow + o, yRow, x, xOff + r * xRow, xRow, xCol, m, mOff + o, mRow, kb, ke);
+                    for (; r + 6 <= r1; r += 6) block6x1(y, yOff + r * yRow + o, yRow, y, yOff + r * yRow + o, yRow, x, xOff + r * xRow, xRow, xCol, m, mOff + o, mRow, kb, ke);
                 } else if (r1 - r0 >= 6) {
                     // The last w < L columns go through copies a whole vector wide, so that no kernel needs a mask: M's
                     // columns padded with zeros, and each tile's 6 rows of Y. A masked kernel boxed every vector when C1
@@ -478,7 +487,7 @@ public final class Kernels {
                     }
                     for (; r + 6 <= r1; r += 6) {
                         for (int i = 0; i < 6; i++) System.arraycopy(y, yOff + (r + i) * yRow + o, t, TILE_COPY + i * L, w);
-                        block6x1(t, TILE_COPY, L, x, xOff + r * xRow, xRow, xCol, t, -kb * L, L, kb, ke);
+                        block6x1(t, TILE_COPY, L, t, TILE_COPY, L, x, xOff + r * xRow, xRow, xCol, t, -kb * L, L, kb, ke);
                         for (int i = 0; i < 6; i++) System.arraycopy(t, TILE_COPY + i * L, y, yOff + (r + i) * yRow + o, w);
                     }
                 }
@@ -500,6 +509,13 @@ public final class Kernels {
      * prompt's Xᵀ (128 tokens wide) would be copied again by every task (prefill 4% faster without).
      */
     private static final int PACK_ROWS = 48;
+    /** Where a tile's chains start (see {@link #gemmBlock}): Y at its row yr and column o, or b's column o, or {@link #ZEROS}. */
+    private static int start(boolean fresh, float[] b, int yr, int o) {
+        return fresh ? (b != null ? o : 0) : yr + o;
+    }
+
+    /** A tile's starting values when there is no bias: 4 vectors of zeros, read by every row (a row stride of 0). */
+    private static final float[] ZEROS = new float[4 * L];
     /** Each thread's copy of the strip of M being worked on (and, for the last columns, of a 6 × 1-vector tile of Y after it). */
     private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[DEPTH * 4 * L]);
     /** Where the copy of a tile of Y for the last columns starts in {@link #PACK}: after DEPTH rows of one vector of M. */
@@ -511,9 +527,9 @@ public final class Kernels {
      * loaded and stored the row at every k, and the thread holding those 2 rows of a 128-row product
      * (a weight's gradient) took 16% longer than the other.
      */
-    private static void block1x4(float[] y, int y0, float[] x, int x0, int xCol, float[] m, int m0, int mRow, int k0, int k1) {
-        FloatVector a0 = FloatVector.fromArray(S, y, y0), a1 = FloatVector.fromArray(S, y, y0 + L);
-        FloatVector a2 = FloatVector.fromArray(S, y, y0 + 2 * L), a3 = FloatVector.fromArray(S, y, y0 + 3 * L);
+    private static void block1x4(float[] y, int y0, float[] st, int s0, float[] x, int x0, int xCol, float[] m, int m0, int mRow, int k0, int k1) {
+        FloatVector a0 = FloatVector.fromArray(S, st, s0), a1 = FloatVector.fromArray(S, st, s0 + L);
+        FloatVector a2 = FloatVector.fromArray(S, st, s0 + 2 * L), a3 = FloatVector.fromArray(S, st, s0 + 3 * L);
         for (int i = k0, wo = m0 + k0 * mRow, xk = x0 + k0 * xCol; i < k1; i++, wo += mRow, xk += xCol) {
             FloatVector v = FloatVector.broadcast(S, x[xk]);
             a0 = FloatVector.fromArray(S, m, wo).fma(v, a0);
@@ -525,8 +541,8 @@ public final class Kernels {
     }
 
     /** {@link #block1x4} two vectors wide. */
-    private static void block1x2(float[] y, int y0, float[] x, int x0, int xCol, float[] m, int m0, int mRow, int k0, int k1) {
-        FloatVector a0 = FloatVector.fromArray(S, y, y0), a1 = FloatVector.fromArray(S, y, y0 + L);
+    private static void block1x2(float[] y, int y0, float[] st, int s0, float[] x, int x0, int xCol, float[] m, int m0, int mRow, int k0, int k1) {
+        FloatVector a0 = FloatVector.fromArray(S, st, s0), a1 = FloatVector.fromArray(S, st, s0 + L);
         for (int i = k0, wo = m0 + k0 * mRow, xk = x0 + k0 * xCol; i < k1; i++, wo += mRow, xk += xCol) {
             FloatVector v = FloatVector.broadcast(S, x[xk]);
             a0 = FloatVector.fromArray(S, m, wo).fma(v, a0);
@@ -552,21 +568,22 @@ public final class Kernels {
      * the JIT compiles small methods with 24 live vectors reliably, one large one not always (C1
      * runs out of registers, and the loop then runs unvectorised).
      */
-    private static void block6x4(float[] y, int y0, int yRow, float[] x, int x0, int xRow, int xCol, float[] m, int m0, int mRow, int k0, int k1) {
+    private static void block6x4(float[] y, int y0, int yRow, float[] st, int s0, int sRow, float[] x, int x0, int xRow, int xCol, float[] m, int m0, int mRow, int k0, int k1) {
         int y1 = y0 + yRow, y2 = y1 + yRow, y3 = y2 + yRow, y4 = y3 + yRow, y5 = y4 + yRow;
+        int s1 = s0 + sRow, s2 = s1 + sRow, s3 = s2 + sRow, s4 = s3 + sRow, s5 = s4 + sRow;
         int x1 = x0 + xRow, x2 = x1 + xRow, x3 = x2 + xRow, x4 = x3 + xRow, x5 = x4 + xRow;
-        FloatVector a00 = FloatVector.fromArray(S, y, y0), a01 = FloatVector.fromArray(S, y, y0 + L);
-        FloatVector a02 = FloatVector.fromArray(S, y, y0 + 2 * L), a03 = FloatVector.fromArray(S, y, y0 + 3 * L);
-        FloatVector a10 = FloatVector.fromArray(S, y, y1), a11 = FloatVector.fromArray(S, y, y1 + L);
-        FloatVector a12 = FloatVector.fromArray(S, y, y1 + 2 * L), a13 = FloatVector.fromArray(S, y, y1 + 3 * L);
-        FloatVector a20 = FloatVector.fromArray(S, y, y2), a21 = FloatVector.fromArray(S, y, y2 + L);
-        FloatVector a22 = FloatVector.fromArray(S, y, y2 + 2 * L), a23 = FloatVector.fromArray(S, y, y2 + 3 * L);
-        FloatVector a30 = FloatVector.fromArray(S, y, y3), a31 = FloatVector.fromArray(S, y, y3 + L);
-        FloatVector a32 = FloatVector.fromArray(S, y, y3 + 2 * L), a33 = FloatVector.fromArray(S, y, y3 + 3 * L);
-        FloatVector a40 = FloatVector.fromArray(S, y, y4), a41 = FloatVector.fromArray(S, y, y4 + L);
-        FloatVector a42 = FloatVector.fromArray(S, y, y4 + 2 * L), a43 = FloatVector.fromArray(S, y, y4 + 3 * L);
-        FloatVector a50 = FloatVector.fromArray(S, y, y5), a51 = FloatVector.fromArray(S, y, y5 + L);
-        FloatVector a52 = FloatVector.fromArray(S, y, y5 + 2 * L), a53 = FloatVector.fromArray(S, y, y5 + 3 * L);
+        FloatVector a00 = FloatVector.fromArray(S, st, s0), a01 = FloatVector.fromArray(S, st, s0 + L);
+        FloatVector a02 = FloatVector.fromArray(S, st, s0 + 2 * L), a03 = FloatVector.fromArray(S, st, s0 + 3 * L);
+        FloatVector a10 = FloatVector.fromArray(S, st, s1), a11 = FloatVector.fromArray(S, st, s1 + L);
+        FloatVector a12 = FloatVector.fromArray(S, st, s1 + 2 * L), a13 = FloatVector.fromArray(S, st, s1 + 3 * L);
+        FloatVector a20 = FloatVector.fromArray(S, st, s2), a21 = FloatVector.fromArray(S, st, s2 + L);
+        FloatVector a22 = FloatVector.fromArray(S, st, s2 + 2 * L), a23 = FloatVector.fromArray(S, st, s2 + 3 * L);
+        FloatVector a30 = FloatVector.fromArray(S, st, s3), a31 = FloatVector.fromArray(S, st, s3 + L);
+        FloatVector a32 = FloatVector.fromArray(S, st, s3 + 2 * L), a33 = FloatVector.fromArray(S, st, s3 + 3 * L);
+        FloatVector a40 = FloatVector.fromArray(S, st, s4), a41 = FloatVector.fromArray(S, st, s4 + L);
+        FloatVector a42 = FloatVector.fromArray(S, st, s4 + 2 * L), a43 = FloatVector.fromArray(S, st, s4 + 3 * L);
+        FloatVector a50 = FloatVector.fromArray(S, st, s5), a51 = FloatVector.fromArray(S, st, s5 + L);
+        FloatVector a52 = FloatVector.fromArray(S, st, s5 + 2 * L), a53 = FloatVector.fromArray(S, st, s5 + 3 * L);
         for (int i = k0, wo = m0 + k0 * mRow, xk = k0 * xCol; i < k1; i++, wo += mRow, xk += xCol) {
             FloatVector w0 = FloatVector.fromArray(S, m, wo), w1 = FloatVector.fromArray(S, m, wo + L);
             FloatVector w2 = FloatVector.fromArray(S, m, wo + 2 * L), w3 = FloatVector.fromArray(S, m, wo + 3 * L);
@@ -592,15 +609,16 @@ public final class Kernels {
     }
 
     /** A 6-row × 2-vector block (a head of 32 columns): 12 accumulators, as {@link #block6x4}. */
-    private static void block6x2(float[] y, int y0, int yRow, float[] x, int x0, int xRow, int xCol, float[] m, int m0, int mRow, int k0, int k1) {
+    private static void block6x2(float[] y, int y0, int yRow, float[] st, int s0, int sRow, float[] x, int x0, int xRow, int xCol, float[] m, int m0, int mRow, int k0, int k1) {
         int y1 = y0 + yRow, y2 = y1 + yRow, y3 = y2 + yRow, y4 = y3 + yRow, y5 = y4 + yRow;
+        int s1 = s0 + sRow, s2 = s1 + sRow, s3 = s2 + sRow, s4 = s3 + sRow, s5 = s4 + sRow;
         int x1 = x0 + xRow, x2 = x1 + xRow, x3 = x2 + xRow, x4 = x3 + xRow, x5 = x4 + xRow;
-        FloatVector a00 = FloatVector.fromArray(S, y, y0), a01 = FloatVector.fromArray(S, y, y0 + L);
-        FloatVector a10 = FloatVector.fromArray(S, y, y1), a11 = FloatVector.fromArray(S, y, y1 + L);
-        FloatVector a20 = FloatVector.fromArray(S, y, y2), a21 = FloatVector.fromArray(S, y, y2 + L);
-        FloatVector a30 = FloatVector.fromArray(S, y, y3), a31 = FloatVector.fromArray(S, y, y3 + L);
-        FloatVector a40 = FloatVector.fromArray(S, y, y4), a41 = FloatVector.fromArray(S, y, y4 + L);
-        FloatVector a50 = FloatVector.fromArray(S, y, y5), a51 = FloatVector.fromArray(S, y, y5 + L);
+        FloatVector a00 = FloatVector.fromArray(S, st, s0), a01 = FloatVector.fromArray(S, st, s0 + L);
+        FloatVector a10 = FloatVector.fromArray(S, st, s1), a11 = FloatVector.fromArray(S, st, s1 + L);
+        FloatVector a20 = FloatVector.fromArray(S, st, s2), a21 = FloatVector.fromArray(S, st, s2 + L);
+        FloatVector a30 = FloatVector.fromArray(S, st, s3), a31 = FloatVector.fromArray(S, st, s3 + L);
+        FloatVector a40 = FloatVector.fromArray(S, st, s4), a41 = FloatVector.fromArray(S, st, s4 + L);
+        FloatVector a50 = FloatVector.fromArray(S, st, s5), a51 = FloatVector.fromArray(S, st, s5 + L);
         for (int i = k0, wo = m0 + k0 * mRow, xk = k0 * xCol; i < k1; i++, wo += mRow, xk += xCol) {
             FloatVector w0 = FloatVector.fromArray(S, m, wo), w1 = FloatVector.fromArray(S, m, wo + L);
             FloatVector v = FloatVector.broadcast(S, x[x0 + xk]);
@@ -622,11 +640,12 @@ public final class Kernels {
     }
 
     /** A 6-row × 1-vector block: the columns left of a product under two vectors wide (the last of them through copies, see {@link #gemmBlock}). */
-    private static void block6x1(float[] y, int y0, int yRow, float[] x, int x0, int xRow, int xCol, float[] m, int m0, int mRow, int k0, int k1) {
+    private static void block6x1(float[] y, int y0, int yRow, float[] st, int s0, int sRow, float[] x, int x0, int xRow, int xCol, float[] m, int m0, int mRow, int k0, int k1) {
         int y1 = y0 + yRow, y2 = y1 + yRow, y3 = y2 + yRow, y4 = y3 + yRow, y5 = y4 + yRow;
+        int s1 = s0 + sRow, s2 = s1 + sRow, s3 = s2 + sRow, s4 = s3 + sRow, s5 = s4 + sRow;
         int x1 = x0 + xRow, x2 = x1 + xRow, x3 = x2 + xRow, x4 = x3 + xRow, x5 = x4 + xRow;
-        FloatVector a0 = FloatVector.fromArray(S, y, y0), a1 = FloatVector.fromArray(S, y, y1), a2 = FloatVector.fromArray(S, y, y2);
-        FloatVector a3 = FloatVector.fromArray(S, y, y3), a4 = FloatVector.fromArray(S, y, y4), a5 = FloatVector.fromArray(S, y, y5);
+        FloatVector a0 = FloatVector.fromArray(S, st, s0), a1 = FloatVector.fromArray(S, st, s1), a2 = FloatVector.fromArray(S, st, s2);
+        FloatVector a3 = FloatVector.fromArray(S, st, s3), a4 = FloatVector.fromArray(S, st, s4), a5 = FloatVector.fromArray(S, st, s5);
         for (int i = k0, wo = m0 + k0 * mRow, xk = k0 * xCol; i < k1; i++, wo += mRow, xk += xCol) {
             FloatVector v = FloatVector.fromArray(S, m, wo);
             a0 = v.fma(FloatVector.broadcast(S, x[x0 + xk]), a0);
@@ -641,13 +660,14 @@ public final class Kernels {
     }
 
     /** A 4-row × 2-vector block: 8 accumulators, for the rows a 6-row tile leaves. */
-    private static void block4x2(float[] y, int y0, int yRow, float[] x, int x0, int xRow, int xCol, float[] m, int m0, int mRow, int k0, int k1) {
+    private static void block4x2(float[] y, int y0, int yRow, float[] st, int s0, int sRow, float[] x, int x0, int xRow, int xCol, float[] m, int m0, int mRow, int k0, int k1) {
         int y1 = y0 + yRow, y2 = y1 + yRow, y3 = y2 + yRow;
+        int s1 = s0 + sRow, s2 = s1 + sRow, s3 = s2 + sRow;
         int x1 = x0 + xRow, x2 = x1 + xRow, x3 = x2 + xRow;
-        FloatVector a00 = FloatVector.fromArray(S, y, y0), a01 = FloatVector.fromArray(S, y, y0 + L);
-        FloatVector a10 = FloatVector.fromArray(S, y, y1), a11 = FloatVector.fromArray(S, y, y1 + L);
-        FloatVector a20 = FloatVector.fromArray(S, y, y2), a21 = FloatVector.fromArray(S, y, y2 + L);
-        FloatVector a30 = FloatVector.fromArray(S, y, y3), a31 = FloatVector.fromArray(S, y, y3 + L);
+        FloatVector a00 = FloatVector.fromArray(S, st, s0), a01 = FloatVector.fromArray(S, st, s0 + L);
+        FloatVector a10 = FloatVector.fromArray(S, st, s1), a11 = FloatVector.fromArray(S, st, s1 + L);
+        FloatVector a20 = FloatVector.fromArray(S, st, s2), a21 = FloatVector.fromArray(S, st, s2 + L);
+        FloatVector a30 = FloatVector.fromArray(S, st, s3), a31 = FloatVector.fromArray(S, st, s3 + L);
         for (int i = k0, wo = m0 + k0 * mRow, xk = k0 * xCol; i < k1; i++, wo += mRow, xk += xCol) {
             FloatVector w0 = FloatVector.fromArray(S, m, wo), w1 = FloatVector.fromArray(S, m, wo + L);
             FloatVector v = FloatVector.broadcast(S, x[x0 + xk]);

@@ -88,13 +88,16 @@ class KernelsTest {
                 int rows = s[0], in = s[1], out = s[2];
                 float[] x = random(rows * in, 21), w = random(out * in, 22), b = random(out, 23), wt = new float[in * out];
                 Kernels.transpose(w, wt, out, in);
-                float[] y = new float[rows * out];
-                Kernels.matmulTransposed(y, x, wt, b, rows, in, out);
-                for (int r = 0; r < rows; r++) {
-                    for (int o = 0; o < out; o++) {
-                        float want = b[o];
-                        for (int k = 0; k < in; k++) want = Math.fma(x[r * in + k], wt[k * out + o], want);
-                        assertEquals(want, y[r * out + o], rows + "×" + in + "×" + out + " at " + r + "," + o);
+                for (float[] bias : new float[][] {b, null}) { // the chains start from b or 0, never from what Y held
+                    float[] y = new float[rows * out];
+                    java.util.Arrays.fill(y, Float.NaN);
+                    Kernels.matmulTransposed(y, x, wt, bias, rows, in, out);
+                    for (int r = 0; r < rows; r++) {
+                        for (int o = 0; o < out; o++) {
+                            float want = bias == null ? 0f : bias[o];
+                            for (int k = 0; k < in; k++) want = Math.fma(x[r * in + k], wt[k * out + o], want);
+                            assertEquals(want, y[r * out + o], rows + "×" + in + "×" + out + " at " + r + "," + o);
+                        }
                     }
                 }
             }
@@ -238,6 +241,11 @@ class KernelsTest {
         float[] dw = new float[15];
         Kernels.matmulBackwardWeight(dw, new float[5], new float[0], new float[0], 0, 3, 5, new float[5]);
         assertArrayEquals(new float[15], dw);
+        float[] y = random(6 * 70, 4), bias = random(70, 5); // no k at all: Y is b, or 0 (70 columns: tiles' and a tail's)
+        Kernels.matmulTransposed(y, new float[0], new float[0], bias, 6, 0, 70);
+        for (int r = 0; r < 6; r++) assertArrayEquals(bias, java.util.Arrays.copyOfRange(y, r * 70, r * 70 + 70));
+        Kernels.matmulTransposed(y, new float[0], new float[0], null, 6, 0, 70);
+        assertArrayEquals(new float[6 * 70], y);
     }
 
     @Test

@@ -147,11 +147,12 @@ public final class Attention {
         for (int t = r0; t < r1; t++) {
             int row = po + t * keyTime, n = keys(t);
             if (keyValid != null) for (int s = 0; s < n; s++) if (!keyValid[b * keyTime + s]) probs[row + s] = Float.NEGATIVE_INFINITY; // padding
-            stats[so + t - r0] = Softmax.scaleAndMax(probs, row, n, scale);
+            stats[so + t - r0] = Softmax.max(probs, row, n);
         }
         for (int t = r0; t < r1; t++) {
             float max = stats[so + t - r0];
-            if (max != Float.NEGATIVE_INFINITY) stats[so + BLOCK + t - r0] = Softmax.expAndSum(probs, po + t * keyTime, keys(t), max);
+            int row = po + t * keyTime;
+            if (max != Float.NEGATIVE_INFINITY) stats[so + BLOCK + t - r0] = Softmax.expAndSum(probs, row, probs, row, keys(t), scale, max * scale);
         }
         for (int t = r0; t < r1; t++) {
             int row = po + t * keyTime, n = keys(t);

@@ -24,45 +24,48 @@ final class Softmax {
 
     /**
      * p[o…o+n) ← softmax(scale · p[o…o+n)) in place. Entries of −∞ (masked keys) get exactly 0.
-     * When every entry is −∞ there is no distribution: p is left scaled, and false is returned.
+     * When every entry is −∞ there is no distribution: p is left as it is, and false is returned.
      */
     static boolean row(float[] p, int o, int n, float scale) {
-        float max = scaleAndMax(p, o, n, scale);
+        float max = max(p, o, n);
         if (max == Float.NEGATIVE_INFINITY) return false;
-        float sum = expAndSum(p, o, n, max);
+        float sum = expAndSum(p, o, p, o, n, scale, max * scale);
         multiply(p, o, n, 1f / sum);
         return true;
     }
 
-    /** p ← scale·p; returns the max (exact in any order; by compare and blend, which is one instruction, where max is several). */
-    static float scaleAndMax(float[] p, int o, int n, float scale) {
+    /**
+     * The max of p[o…o+n) (exact in any order; by compare and blend, which is one instruction, where max is several).
+     * Times a scale above 0 it is the max of the scaled entries, bit for bit (rounding keeps order), so the
+     * scale waits for {@link #expAndSum}'s pass and this one only reads.
+     */
+    static float max(float[] p, int o, int n) {
         FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            FloatVector v = FloatVector.fromArray(S, p, o + i).mul(scale);
-            v.intoArray(p, o + i);
+            FloatVector v = FloatVector.fromArray(S, p, o + i);
             vmax = vmax.blend(v, v.compare(VectorOperators.GT, vmax));
         }
         if (i < n) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector v = FloatVector.fromArray(S, p, o + i, m).mul(scale);
-            v.intoArray(p, o + i, m);
+            FloatVector v = FloatVector.fromArray(S, p, o + i, m);
             vmax = vmax.blend(v, v.compare(VectorOperators.GT, vmax, m));
         }
         return vmax.reduceLanes(VectorOperators.MAX);
     }
 
     /**
-     * p ← e^(p − max); returns Σ p. One loop, masked only where it ends, and the lanes summed from an
-     * array ({@link Kernels#treeSum}): with a second exp for the tail, or the lanes added as vectors by a method,
-     * the JIT ran out of its inlining budget inside exp's many nodes, and every vector became an object.
+     * dst[d…d+n) ← e^(scale·src[s…s+n) − max) (dst may be src); returns their sum. One loop, masked only where it
+     * ends, and the lanes summed from an array ({@link Kernels#treeSum}): with a second exp for the tail, or the
+     * lanes added as vectors by a method, the JIT ran out of its inlining budget inside exp's many nodes, and every
+     * vector became an object.
      */
-    static float expAndSum(float[] p, int o, int n, float max) {
+    static float expAndSum(float[] src, int s, float[] dst, int d, int n, float scale, float max) {
         FloatVector vsum = FloatVector.zero(S);
         for (int i = 0; i < n; i += L) {
             VectorMask<Float> m = S.indexInRange(i, n);
-            FloatVector e = Activation.exp(FloatVector.fromArray(S, p, o + i, m).sub(max));
-            e.intoArray(p, o + i, m);
+            FloatVector e = Activation.exp(FloatVector.fromArray(S, src, s + i, m).mul(scale).sub(max));
+            e.intoArray(dst, d + i, m);
             vsum = vsum.add(e, m);
         }
         float[] lanes = Kernels.lanes();

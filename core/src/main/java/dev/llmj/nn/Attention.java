@@ -349,14 +349,14 @@ public final class Attention {
             rope.apply(dkr, batch, time, nKvHeads, headDim, true);
         }
         float[] dx = q.backward(dqr);
-        float[] dxk = k.backward(dkr), dxv = v.backward(dv);
-        if (cross) {
+        if (cross) { // k and v read the memory: their dX is its gradient
             dMemory = Workspace.grow(dMemory, keyRows * d);
-            for (int i = 0; i < keyRows * d; i++) dMemory[i] = dxk[i] + dxv[i];
+            k.backward(dkr, dMemory, false);
+            v.backward(dv, dMemory, true);
             return dx;
         }
-        Kernels.add(dx, dx, dxk, rows * d);
-        Kernels.add(dx, dx, dxv, rows * d);
+        k.backward(dkr, dx, true); // x went into q, k and v: their dX add up in one array
+        v.backward(dv, dx, true);
         return dx;
     }
 
@@ -439,8 +439,8 @@ public final class Attention {
     public void share(Workspace ws) {
         this.ws = ws;
         q.share(ws, Workspace.Slot.ATT_DX);
-        k.share(ws, Workspace.Slot.ATT_DX_K);
-        v.share(ws, Workspace.Slot.ATT_DX_V);
+        k.share(ws, null); // their dX goes into q's (or the memory's gradient)
+        v.share(ws, null);
         o.share(ws, Workspace.Slot.ATT_D_OUT);
     }
 

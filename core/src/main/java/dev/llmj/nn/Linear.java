@@ -116,8 +116,18 @@ public final class Linear {
 
     /** Accumulates dW (and db) and returns dX for the last forward's input. */
     public float[] backward(float[] dy) {
-        float[] dx = ws.get(dxSlot, rows * in); // only training needs it; overwritten
-        Kernels.matmulBackwardInput(dx, dy, weight.value, rows, in, out);
+        if (dxSlot == null) throw new IllegalStateException("this layer's dX goes into its caller's array: backward(dy, dx, add)");
+        return backward(dy, ws.get(dxSlot, rows * in), false); // only training needs it; overwritten
+    }
+
+    /**
+     * Accumulates dW (and db), and writes dX for the last forward's input into {@code dx} [R, in], or adds it to what
+     * dx holds ({@code add}): layers that read one input (attention's q, k and v; SwiGLU's gate and up) sum their dX
+     * in one array, each element's chain of multiply-adds going on from the layer before, with no array and no pass
+     * of adds per layer. Returns dx.
+     */
+    public float[] backward(float[] dy, float[] dx, boolean add) {
+        Kernels.matmulBackwardInput(dx, dy, weight.value, rows, in, out, add);
         if (colSum == null) colSum = new float[out];
         Kernels.matmulBackwardWeight(weight.grad(), bias == null ? null : bias.grad(), dy, x, rows, in, out, colSum);
         return dx;
@@ -125,7 +135,8 @@ public final class Linear {
 
     /**
      * Takes the transposed weight and dX from {@code ws}, shared with the model's other layers, dX in
-     * {@code dx} (a slot the caller reads before any other layer writes it). Until then the layer has a workspace of its own.
+     * {@code dx} (a slot the caller reads before any other layer writes it; null for a layer whose caller always
+     * hands it the array, {@link #backward(float[], float[], boolean)}). Until then the layer has a workspace of its own.
      */
     public void share(Workspace ws, Workspace.Slot dx) {
         this.ws = ws;

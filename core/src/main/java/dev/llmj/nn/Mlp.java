@@ -1,6 +1,5 @@
 package dev.llmj.nn;
 
-import dev.llmj.tensor.Kernels;
 
 import dev.llmj.tensor.Parallel;
 
@@ -76,10 +75,7 @@ public final class Mlp {
         Parallel.forRange(n, 16384, backElements);
         cDh = cDpre = cDup = null;
         float[] dx = fc.backward(dpre);
-        if (up != null) {
-            float[] dx2 = up.backward(dup);
-            Kernels.add(dx, dx, dx2, rows * fc.in);
-        }
+        if (up != null) up.backward(dup, dx, true); // x went into gate and up: their dX add up in one array
         return dx;
     }
 
@@ -120,7 +116,7 @@ public final class Mlp {
     public void share(Workspace ws) {
         this.ws = ws;
         fc.share(ws, Workspace.Slot.MLP_DX);
-        if (up != null) up.share(ws, Workspace.Slot.MLP_DX_UP);
+        if (up != null) up.share(ws, null); // its dX goes into gate's
         proj.share(ws, Workspace.Slot.MLP_D_HIDDEN);
     }
 

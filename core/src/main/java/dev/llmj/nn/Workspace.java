@@ -46,10 +46,10 @@ public final class Workspace {
         /** A linear layer's weight transposed for its forward, [in, out]. */
         W_T,
         // ---- training: gradients handed on within one block's backward
-        /** Attention: dX of o, the gradients of q, k, v (after the heads), dX of q (returned), k and v. */
-        ATT_D_OUT, ATT_DQ, ATT_DK, ATT_DV, ATT_DX, ATT_DX_K, ATT_DX_V,
-        /** MLP: dX of proj, the gradients of fc's (gate's) and up's outputs, dX of fc (returned) and up. */
-        MLP_D_HIDDEN, MLP_D_PRE, MLP_D_UP, MLP_DX, MLP_DX_UP,
+        /** Attention: dX of o, the gradients of q, k, v (after the heads), and dX of q, k and v, summed (returned). */
+        ATT_D_OUT, ATT_DQ, ATT_DK, ATT_DV, ATT_DX,
+        /** MLP: dX of proj, the gradients of fc's (gate's) and up's outputs, and dX of fc and up, summed (returned). */
+        MLP_D_HIDDEN, MLP_D_PRE, MLP_D_UP, MLP_DX,
         /** A block norm's dX. */
         NORM_DX,
         /** A block: ∂L/∂Hc and ∂L/∂H1 (see {@link Block}); dH (returned, read by the block before). */

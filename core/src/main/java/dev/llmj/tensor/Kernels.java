@@ -847,7 +847,12 @@ public final class Kernels {
 
     /** dX[R, I] = dY[R, O] · W[O, I] (overwritten): W is already laid out [O, I], as {@link #gemm} wants its M. */
     public static void matmulBackwardInput(float[] dx, float[] dy, float[] w, int rows, int in, int out) {
-        gemm(dx, dy, out, 1, w, null, false, rows, out, in);
+        matmulBackwardInput(dx, dy, w, rows, in, out, false);
+    }
+
+    /** dX = dY · W, or dX += dY · W when {@code add}: each element's chain continues from what dX holds. */
+    public static void matmulBackwardInput(float[] dx, float[] dy, float[] w, int rows, int in, int out, boolean add) {
+        gemm(dx, dy, out, 1, w, null, add, rows, out, in);
     }
 
     /**

@@ -9,14 +9,14 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Attention's row softmax and its backward, on whole vectors: a training step makes one per query
  * per head (B·H·T rows of up to T keys), so a scalar {@code Math.exp} per weight cost more than the
- * products around it. A row's last, partial vector is a masked one (a causal row's length is
+ * products around it. Cross-entropy's rows and the sampler's use {@link #max} and {@link #expAndSum} too. A row's last, partial vector is a masked one (a causal row's length is
  * anything), the exponential is {@link Activation#exp(FloatVector)}, and sums run per lane and then
  * through a fixed tree of the lanes: the same bits compiled or interpreted, on any thread.
  * Each pass is a small method of its own, and no method here passes a vector to another but exp:
  * the JIT inlines within a budget of nodes that exp nearly spends, and a vector handed to a method
  * it did not inline becomes an object (megabytes of garbage a step, and slower).
  */
-final class Softmax {
+public final class Softmax {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 
@@ -39,7 +39,7 @@ final class Softmax {
      * Times a scale above 0 it is the max of the scaled entries, bit for bit (rounding keeps order), so the
      * scale waits for {@link #expAndSum}'s pass and this one only reads.
      */
-    static float max(float[] p, int o, int n) {
+    public static float max(float[] p, int o, int n) {
         FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
@@ -60,7 +60,7 @@ final class Softmax {
      * lanes added as vectors by a method, the JIT ran out of its inlining budget inside exp's many nodes, and every
      * vector became an object.
      */
-    static float expAndSum(float[] src, int s, float[] dst, int d, int n, float scale, float max) {
+    public static float expAndSum(float[] src, int s, float[] dst, int d, int n, float scale, float max) {
         FloatVector vsum = FloatVector.zero(S);
         for (int i = 0; i < n; i += L) {
             VectorMask<Float> m = S.indexInRange(i, n);

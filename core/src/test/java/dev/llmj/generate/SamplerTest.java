@@ -100,6 +100,62 @@ class SamplerTest {
     }
 
     @Test
+    void overALargeVocabularyTheFiltersKeepWhatTheyKeepOverAFullSort() {
+        // 5,000 tokens, where the sampler sorts only the candidates a bound lets through: every draw must come from the
+        // set a full sort in double keeps, and the likeliest tokens at their renormalised rates; 60 tied logits sit
+        // across top-k 40's edge, where equal weights go by id, the higher first
+        int vocab = 5000;
+        float[] logits = new float[vocab];
+        dev.llmj.tensor.Rng r = new dev.llmj.tensor.Rng(21);
+        for (int i = 0; i < vocab; i++) logits[i] = (float) (r.nextGaussian() * 2);
+        for (int i = 0; i < 60; i++) logits[100 + 37 * i] = 6.5f;
+        for (GenerationConfig c : List.of(cfg(1f, 40, 1f, 0f, 1f), cfg(0.8f, 0, 0.9f, 0f, 1f), cfg(1f, 0, 1f, 0.05f, 1f),
+                cfg(1f, 200, 0.5f, 0f, 1f), cfg(1.2f, 0, 0.95f, 0.01f, 1f))) {
+            double[] want = keptByFullSort(logits, c);
+            Sampler s = new Sampler(c, vocab, 5);
+            double[] f = new double[vocab];
+            int n = 20_000;
+            for (int k = 0; k < n; k++) {
+                int t = s.sample(logits, 0);
+                assertTrue(want[t] > 0, c + ": token " + t + " is not among those kept");
+                f[t] += 1.0 / n;
+            }
+            for (int i = 0; i < vocab; i++) if (want[i] > 0.02) assertEquals(want[i], f[i], 0.012, c + ": token " + i);
+        }
+    }
+
+    /** Each token's chance under c, by the rules on a full sort (descending; equal weights by id, the higher first), in double. */
+    static double[] keptByFullSort(float[] logits, GenerationConfig c) {
+        int v = logits.length;
+        double[] p = new double[v];
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (float l : logits) max = Math.max(max, l / c.temperature());
+        for (int i = 0; i < v; i++) sum += p[i] = Math.exp(logits[i] / c.temperature() - max);
+        Integer[] ids = new Integer[v];
+        for (int i = 0; i < v; i++) ids[i] = i;
+        java.util.Arrays.sort(ids, (a, b) -> p[a] != p[b] ? Double.compare(p[b], p[a]) : Integer.compare(b, a));
+        int keep = c.topK() > 0 ? Math.min(c.topK(), v) : v;
+        double kept = 0;
+        for (int j = 0; j < keep; j++) kept += p[ids[j]];
+        if (c.topP() < 1f) {
+            double cum = 0;
+            for (int j = 0; j < keep; j++) {
+                cum += p[ids[j]];
+                if (cum >= c.topP() * kept) {
+                    keep = j + 1;
+                    break;
+                }
+            }
+        }
+        double floor = c.minP() * p[ids[0]], total = 0;
+        int n = 0;
+        for (; n < keep && p[ids[n]] >= floor; n++) total += p[ids[n]];
+        double[] want = new double[v];
+        for (int j = 0; j < n; j++) want[ids[j]] = p[ids[j]] / total;
+        return want;
+    }
+
+    @Test
     void theSameSeedDrawsTheSameSequence() {
         Sampler a = new Sampler(cfg(1f, 4, 0.9f, 0.05f, 1f), 6, 77), b = new Sampler(cfg(1f, 4, 0.9f, 0.05f, 1f), 6, 77);
         Sampler c = new Sampler(cfg(1f, 4, 0.9f, 0.05f, 1f), 6, 78);

@@ -1,6 +1,5 @@
 package dev.llmj.nn;
 
-
 import dev.llmj.tensor.Parallel;
 
 import java.util.ArrayList;

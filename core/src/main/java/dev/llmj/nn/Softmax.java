@@ -9,7 +9,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Attention's row softmax and its backward, on whole vectors: a training step makes one per query
  * per head (B·H·T rows of up to T keys), so a scalar {@code Math.exp} per weight cost more than the
- * products around it. Cross-entropy's rows and the sampler's use {@link #max} and {@link #expAndSum} too. A row's last, partial vector is a masked one (a causal row's length is
+ * products around it. Cross-entropy's rows and the sampler's use {@link #max} and {@link #expAndSum}
+ * too. A row's last, partial vector is a masked one (a causal row's length is
  * anything), the exponential is {@link Activation#exp(FloatVector)}, and sums run per lane and then
  * through a fixed tree of the lanes: the same bits compiled or interpreted, on any thread.
  * Each pass is a small method of its own, and no method here passes a vector to another but exp:

@@ -564,7 +564,8 @@ public final class Kernels {
      * The main micro-kernel: a 6-row × 4-vector block of Y (at y[y0], rows yRow apart) stays in 24 of
      * the 32 vector registers for the whole sum over k: each k loads 4 vectors of M and broadcasts 6
      * values of X for 24 FMAs, and 24 independent chains hide the FMA latency (8 only just cover it).
-     * Each element is still one chain of FMAs in k order. Each micro-kernel is a method of its own:
+     * Each element is still one chain of FMAs in k order, from st[s0…] (rows sRow apart): Y's own values, or, in a
+     * product's first k block, b's columns or {@link #ZEROS} (a row stride of 0). Each micro-kernel is a method of its own:
      * the JIT compiles small methods with 24 live vectors reliably, one large one not always (C1
      * runs out of registers, and the loop then runs unvectorised).
      */

@@ -1,5 +1,7 @@
 package dev.llmj.bench;
 
+import dev.llmj.generate.GenerationConfig;
+import dev.llmj.generate.Sampler;
 import dev.llmj.model.DecoderLM;
 import dev.llmj.nn.Attention;
 import dev.llmj.nn.CrossEntropy;
@@ -197,5 +199,29 @@ public class LayersBench {
     public AdamW adamW(Optimizer s) {
         s.adam.step(1e-4f);
         return s.adam;
+    }
+
+    /** Drawing the next token from a 110M Llama's 32,000 logits: at temperature 1, with top-k 40, with top-p 0.9. */
+    @State(Scope.Benchmark)
+    public static class Sampling {
+        @Param({"plain", "topk40", "topp0.9"})
+        public String filter;
+        float[] logits;
+        Sampler sampler;
+
+        @Setup
+        public void setup() {
+            logits = Shapes.random(32000, 3f, 4);
+            sampler = new Sampler(switch (filter) {
+                case "topk40" -> new GenerationConfig(256, 1f, 40, 1f, 0f, 1f, 1, List.of(), false);
+                case "topp0.9" -> new GenerationConfig(256, 1f, 0, 0.9f, 0f, 1f, 1, List.of(), false);
+                default -> GenerationConfig.defaults();
+            }, 32000, 7);
+        }
+    }
+
+    @Benchmark
+    public int sample(Sampling s) {
+        return s.sampler.sample(s.logits, 0);
     }
 }

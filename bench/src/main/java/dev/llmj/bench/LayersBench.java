@@ -38,7 +38,7 @@ public class LayersBench {
 
     static void randomize(List<dev.llmj.nn.Param> params, long seed) {
         Rng r = new Rng(seed);
-        for (dev.llmj.nn.Param p : params) for (int i = 0; i < p.value.length; i++) p.value[i] = (float) (r.nextGaussian() * 0.02);
+        for (dev.llmj.nn.Param p : params) for (int i = 0; i < p.value().length; i++) p.value()[i] = (float) (r.nextGaussian() * 0.02);
     }
 
     /** Causal multi-head attention of a training recipe, with its q, k, v, o projections; forward run once so backward has its inputs. */
@@ -129,7 +129,7 @@ public class LayersBench {
             rows = l.rows();
             norm = new LayerNorm("norm", l.d(), 1e-5f, true);
             randomize(norm.params(), 6);
-            for (int i = 0; i < l.d(); i++) norm.weight.value[i] += 1f;
+            for (int i = 0; i < l.d(); i++) norm.weight.value()[i] += 1f;
             x = Shapes.random(rows * l.d(), 1f, 1);
             dy = Shapes.random(rows * l.d(), 1e-3f, 2);
             norm.forward(x, rows);

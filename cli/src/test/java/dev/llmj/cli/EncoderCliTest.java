@@ -36,7 +36,7 @@ class EncoderCliTest {
         tok = WordTokenizer.build(corpus, List.of(SpecialTokens.Role.PAD, SpecialTokens.Role.MASK, SpecialTokens.Role.BOS,
                 SpecialTokens.Role.EOS), 0);
         EncoderLM m = new EncoderLM(EncoderConfig.bert(tok.vocabSize(), 8, 16, 2, 2, 0.1f), 7);
-        for (Param p : m.params()) if (p.shape.length == 2) for (int i = 0; i < p.size(); i++) p.value[i] *= 30f; // not near-uniform
+        for (Param p : m.params()) if (p.shape.length == 2) for (int i = 0; i < p.size(); i++) p.value()[i] *= 30f; // not near-uniform
         model = shared.resolve("bert");
         EncoderFolder.save(m, tok, model);
         Tokenizer plain = WordTokenizer.build(corpus, List.of(SpecialTokens.Role.PAD), 0);

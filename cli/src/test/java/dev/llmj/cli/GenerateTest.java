@@ -30,7 +30,7 @@ class GenerateTest {
     static void saveAModel() throws Exception {
         Tokenizer tok = CharTokenizer.build(Files.readString(CliTestData.shakespeare()), List.of(SpecialTokens.Role.EOS));
         DecoderLM m = new DecoderLM(ModelConfig.gpt2(tok.vocabSize(), 32, 16, 2, 2, 0f), 7);
-        for (Param p : m.params()) if (p.shape.length == 2) for (int i = 0; i < p.size(); i++) p.value[i] *= 10f;
+        for (Param p : m.params()) if (p.shape.length == 2) for (int i = 0; i < p.size(); i++) p.value()[i] *= 10f;
         model = shared.resolve("model");
         ModelFolder.save(m, tok, model);
     }

@@ -75,6 +75,7 @@ public final class Generator {
             for (int i = 0; i < vocab; i++) any |= b[i] = !bpe.hasToken(i);
         }
         this.banned = any ? b : null;
+        model.packForInference(); // the weights laid out for decoding's products now, not in the first prompt's time
     }
 
     public DecoderLM model() {

@@ -91,11 +91,11 @@ public final class Trace {
         // H: token embedding + position vector, then the layers below, run as the model runs them
         float[] h = new float[time * d];
         for (int t = 0; t < time; t++) {
-            System.arraycopy(model.tokens.weight.value, ids[t] * d, h, t * d, d);
+            System.arraycopy(model.tokens.weight.value(), ids[t] * d, h, t * d, d);
             float[] pos = model.positionVector(t);
             if (pos != null) for (int i = 0; i < d; i++) h[t * d + i] += pos[i];
         }
-        tokenEmbedding = Arrays.copyOfRange(model.tokens.weight.value, ids[pt] * d, (ids[pt] + 1) * d);
+        tokenEmbedding = Arrays.copyOfRange(model.tokens.weight.value(), ids[pt] * d, (ids[pt] + 1) * d);
         positionEmbedding = model.positionVector(pt);
         for (int l = 0; l < layer; l++) h = model.blocks.get(l).forward(h, 1, time, false, null).clone();
 

@@ -127,7 +127,7 @@ public final class EncoderFolder {
     /** The model's tensors under transformers' names (PyTorch's [out, in] weights, as llmj's). */
     public static Map<String, Safetensors.Tensor> tensors(EncoderLM m) {
         Map<String, Safetensors.Tensor> out = new LinkedHashMap<>();
-        for (Map.Entry<String, Param> e : names(m).entrySet()) out.put(e.getKey(), new Safetensors.Tensor(e.getValue().shape, e.getValue().value));
+        for (Map.Entry<String, Param> e : names(m).entrySet()) out.put(e.getKey(), new Safetensors.Tensor(e.getValue().shape, e.getValue().value()));
         return out;
     }
 
@@ -144,7 +144,7 @@ public final class EncoderFolder {
             if (!Arrays.equals(have.shape(), p.shape)) {
                 throw new LlmjException(what + ": tensor " + name + " has shape " + Arrays.toString(have.shape()) + ", the config says " + Arrays.toString(p.shape));
             }
-            System.arraycopy(have.data(), 0, p.value, 0, p.size());
+            System.arraycopy(have.data(), 0, p.value(), 0, p.size());
         }
         Safetensors.Tensor dec = t.get("cls.predictions.decoder.weight");
         if (dec != null && !Arrays.equals(dec.shape(), m.tokens.weight.shape)) {

@@ -173,7 +173,7 @@ public final class ModelFolder {
             float[] stacked = new float[shape.length == 1 ? shape[0] : shape[0] * shape[1]];
             int at = 0;
             for (Param p : b.parts()) {
-                System.arraycopy(p.value, 0, stacked, at, p.size());
+                System.arraycopy(p.value(), 0, stacked, at, p.size());
                 at += p.size();
             }
             // stacked is [rows, cols] row-major; a Conv1D tensor is its transpose
@@ -197,7 +197,7 @@ public final class ModelFolder {
                 : bindings.containsKey("transformer." + name) ? "transformer." + name : null;
         java.util.function.Function<String, float[]> into = name -> { // one parameter as stored: read into it in place
             Binding b = keyOf.apply(name) == null ? null : bindings.get(keyOf.apply(name));
-            return b != null && b.parts().size() == 1 && !b.transposed() ? b.parts().get(0).value : null;
+            return b != null && b.parts().size() == 1 && !b.transposed() ? b.parts().get(0).value() : null;
         };
         Safetensors.read(file, into, (name, have) -> {
             String key = keyOf.apply(name);
@@ -210,7 +210,7 @@ public final class ModelFolder {
             float[] stacked = b.transposed() ? transposed(have.data(), have.shape()[0], have.shape()[1]) : have.data();
             int at = 0;
             for (Param p : b.parts()) {
-                if (stacked != p.value) System.arraycopy(stacked, at, p.value, 0, p.size());
+                if (stacked != p.value()) System.arraycopy(stacked, at, p.value(), 0, p.size());
                 at += p.size();
             }
             missing.remove(key);

@@ -50,7 +50,7 @@ public final class Seq2SeqFolder {
         int pad = s.id(SpecialTokens.Role.PAD), bos = s.id(SpecialTokens.Role.BOS), eos = s.id(SpecialTokens.Role.EOS);
         Map<String, String> md = new LinkedHashMap<>(Map.of("format", "pt"));
         md.putAll(metadata);
-        Safetensors.write(dir.resolve(ModelFolder.WEIGHTS), tensors(model, p -> p.value), md);
+        Safetensors.write(dir.resolve(ModelFolder.WEIGHTS), tensors(model, p -> p.value()), md);
         TokenizerJson.write(tok, dir.resolve(ModelFolder.TOKENIZER));
         Map<String, Object> gen = new LinkedHashMap<>();
         if (bos >= 0) gen.put("decoder_start_token_id", bos);
@@ -175,7 +175,7 @@ public final class Seq2SeqFolder {
             }
             int at = 0;
             for (Param p : e.getValue()) {
-                System.arraycopy(have.data(), at, p.value, 0, p.size());
+                System.arraycopy(have.data(), at, p.value(), 0, p.size());
                 at += p.size();
             }
         }

@@ -100,7 +100,8 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
         for (Param p : params()) {
             if (p.shape.length < 2) continue; // norms start at 1 (or 0 for biases), set by their layers
             float s = p.name.endsWith(".o.weight") || p.name.endsWith(".proj.weight") || p.name.endsWith(".down.weight") ? residStd : std;
-            for (int i = 0; i < p.value.length; i++) p.value[i] = (float) (r.nextGaussian() * s);
+            float[] v = p.value();
+            for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextGaussian() * s);
         }
     }
 
@@ -160,10 +161,12 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
      * cache row {@code rows[r]}, taking the positions after those the cache already holds. Appends
      * their keys and values to the cache and returns the logits of each sequence's last new token,
      * [R, V]. A prompt goes in as one call with n = its length (prefill; over {@link #prefillChunk} tokens,
-     * it runs in chunks inside, with the same bits); each generated token then as a call with n = 1 (decode). The logits equal {@link #forward}'s over the whole sequence to
-     * float rounding (the kernels differ). Its activations live in the model's {@link Workspace}, not
-     * in the layers, so it leaves a training forward's state alone. It reads the weights as they are at each
-     * call (no layout of them is kept), so weights written by hand take effect at once.
+     * it runs in chunks inside, with the same bits); each generated token then as a call with n = 1 (decode). The
+     * logits equal {@link #forward}'s over the whole sequence to float rounding (the linear layers give the same
+     * bits; attention's kernels differ). Its activations live in the model's {@link Workspace}, not
+     * in the layers, so it leaves a training forward's state alone. Its products read each weight matrix packed in
+     * place for them ({@link dev.llmj.nn.Param#packed}, done by the first call); weights written by hand through
+     * {@link dev.llmj.nn.Param#value()} (which unpacks them) take effect at the next call.
      */
     public float[] forwardCached(int[] ids, int seqs, int n, int[] rows, KvCache cache) {
         for (int r = 0; r < seqs; r++) {
@@ -189,6 +192,18 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
         return logits;
     }
 
+    /**
+     * Packs now every weight matrix that {@link #forwardCached} reads ({@link Param#packed}), which its first call
+     * would do otherwise (llama-110m: 43 ms warm, 140 ms in a fresh JVM, three times its 128-token prompt): a
+     * {@link dev.llmj.generate.Generator} does it when made, so that a prompt's time is its own.
+     */
+    public void packForInference() {
+        for (Param p : params()) {
+            if (p.shape.length == 2 && p != tokens.weight && (positions == null || p != positions.weight)) p.packed(); // the tables are looked up by row
+        }
+        head.weight.packed(); // the token table too, when the head is tied to it
+    }
+
     /** Prompt tokens per pass of {@link #forwardCached}, at most (a field, so that a test can compare one pass with chunks). */
     int prefillChunk = 256;
     private int[] chunkIds = new int[0];
@@ -203,7 +218,7 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
         for (int r = 0; r < seqs; r++) {
             for (int i = 0; i < n; i++) {
                 int pos = start[r] + i, row = (r * n + i) * d;
-                if (positions != null) Kernels.axpy(1f, positions.weight.value, pos * d, h, row, d);
+                if (positions != null) Kernels.axpy(1f, positions.weight.value(), pos * d, h, row, d);
                 else if (sinusoid != null) Kernels.axpy(1f, sinusoid, pos * d, h, row, d);
             }
         }
@@ -217,7 +232,7 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
         for (int r = 0; r < seqs; r++) System.arraycopy(h, (r * n + n - 1) * d, last, r * d, d);
         float[] normed = finalNorm.apply(last, seqs, ws.get(Workspace.Slot.NORMED, seqs * d));
         if (cachedLogits == null || cachedLogits.length != seqs * config.vocabSize()) cachedLogits = new float[seqs * config.vocabSize()];
-        return head.forwardInference(normed, seqs, cachedLogits, ws);
+        return head.forwardInference(normed, seqs, cachedLogits);
     }
 
     /** A KV cache for {@code rows} sequences of up to the context length. */
@@ -268,7 +283,7 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
     /** The vector added to the token embedding at position {@code t}, [d]: learned or sinusoidal; null with RoPE (for inspection). */
     public float[] positionVector(int t) {
         int d = config.dModel();
-        if (positions != null) return java.util.Arrays.copyOfRange(positions.weight.value, t * d, (t + 1) * d);
+        if (positions != null) return java.util.Arrays.copyOfRange(positions.weight.value(), t * d, (t + 1) * d);
         return sinusoid == null ? null : java.util.Arrays.copyOfRange(sinusoid, t * d, (t + 1) * d);
     }
 }

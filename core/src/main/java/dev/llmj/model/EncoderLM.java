@@ -82,7 +82,8 @@ public final class EncoderLM implements Trainable<MlmBatcher.MlmBatch> {
     private void init(Rng r) {
         for (Param p : params()) {
             if (p.shape.length < 2) continue;
-            for (int i = 0; i < p.value.length; i++) p.value[i] = (float) (r.nextGaussian() * 0.02);
+            float[] v = p.value();
+            for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextGaussian() * 0.02);
         }
     }
 
@@ -119,7 +120,7 @@ public final class EncoderLM implements Trainable<MlmBatcher.MlmBatch> {
         config.activation().forward(t, act, dact, rows * d);
         float[] hn = transformNorm.forward(act, rows);
         System.arraycopy(decoder.forward(hn, rows), 0, logits, 0, rows * vocab);         // · Eᵀ
-        float[] bias = decoderBias.value;
+        float[] bias = decoderBias.value();
         for (int r = 0; r < rows; r++) for (int v = 0; v < vocab; v++) logits[r * vocab + v] += bias[v];
         return logits;
     }

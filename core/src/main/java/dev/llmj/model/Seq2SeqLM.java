@@ -94,7 +94,8 @@ public final class Seq2SeqLM implements Trainable<PairBatcher.PairBatch> {
             if (p.shape.length < 2) continue; // biases stay 0 and norm gains 1, set by their layers
             boolean inProj = p.name.endsWith(".q.weight") || p.name.endsWith(".k.weight") || p.name.endsWith(".v.weight");
             double a = Math.sqrt(6.0 / (p.shape[1] + (inProj ? 3 : 1) * p.shape[0]));
-            for (int i = 0; i < p.value.length; i++) p.value[i] = (float) ((2 * r.nextDouble() - 1) * a);
+            float[] v = p.value();
+            for (int i = 0; i < v.length; i++) v[i] = (float) ((2 * r.nextDouble() - 1) * a);
         }
     }
 
@@ -127,8 +128,8 @@ public final class Seq2SeqLM implements Trainable<PairBatcher.PairBatch> {
     private void embedRow(int id, int pos, float[] out, int at) {
         int d = config.dModel();
         if (id < 0 || id >= config.vocabSize()) throw new IllegalArgumentException("id " + id + " outside the vocabulary [0, " + config.vocabSize() + ")");
-        float[] pe = positions != null ? positions.value : sinusoid;
-        for (int i = 0; i < d; i++) out[at + i] = embedding.value[id * d + i] * scale + pe[pos * d + i];
+        float[] pe = positions != null ? positions.value() : sinusoid;
+        for (int i = 0; i < d; i++) out[at + i] = embedding.value()[id * d + i] * scale + pe[pos * d + i];
     }
 
     /** The embedding's backward: dE[id] += dH·√d at each row, dPE[position] += dH when learned. */
@@ -246,7 +247,7 @@ public final class Seq2SeqLM implements Trainable<PairBatcher.PairBatch> {
         int layers = decoder.size();
         float[][] mk = new float[layers][], mv = new float[layers][];
         for (int l = 0; l < layers; l++) {
-            float[][] kv = decoder.get(l).cross.crossKeysValues(mem, src.length, ws);
+            float[][] kv = decoder.get(l).cross.crossKeysValues(mem, src.length);
             mk[l] = kv[0];
             mv[l] = kv[1];
         }
@@ -279,6 +280,6 @@ public final class Seq2SeqLM implements Trainable<PairBatcher.PairBatch> {
         }
         for (int r = 0; r < seqs; r++) cache.advance(r, 1);
         if (stepLogits == null || stepLogits.length != seqs * config.vocabSize()) stepLogits = new float[seqs * config.vocabSize()];
-        return generator.forwardInference(decoderNorm.apply(h, seqs, ws.get(Workspace.Slot.NORMED, seqs * d)), seqs, stepLogits, ws);
+        return generator.forwardInference(decoderNorm.apply(h, seqs, ws.get(Workspace.Slot.NORMED, seqs * d)), seqs, stepLogits);
     }
 }

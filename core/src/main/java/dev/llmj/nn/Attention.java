@@ -175,14 +175,7 @@ public final class Attention {
                                  float[] y, Workspace ws) {
         int count = seqs * n, qd = nHeads * headDim, kd = nKvHeads * headDim;
         float[] cq = ws.get(Workspace.Slot.Q, count * qd), kk = ws.get(Workspace.Slot.K, count * kd), vv = ws.get(Workspace.Slot.V, count * kd);
-        if (count <= Linear.FEW_ROWS) {
-            Linear.forwardInferenceFew(x, count, q, cq, k, kk, v, vv); // decoding: one parallel region for the three
-        } else {
-            float[] xT = Linear.transposeInput(x, count, d, ws); // once for q, k and v
-            q.forwardInferenceFromTransposed(xT, count, cq, ws);
-            k.forwardInferenceFromTransposed(xT, count, kk, ws);
-            v.forwardInferenceFromTransposed(xT, count, vv, ws);
-        }
+        Linear.forwardInferenceShared(x, count, q, cq, k, kk, v, vv); // decoding: one parallel region for the three
         float[] cOut = ws.get(Workspace.Slot.ATTENDED, count * qd), scores = ws.get(Workspace.Slot.SCORES, seqs * nHeads * capacity);
         for (int r = 0; r < seqs; r++) {
             for (int i = 0; i < n; i++) {
@@ -203,7 +196,7 @@ public final class Attention {
         setDecoding(cq, keys, values, cOut, scores, rows, start, null, n, capacity);
         Parallel.forRange(seqs * nHeads, grain(n * longest), cachedHeads);
         setDecoding(null, null, null, null, null, null, null, null, 0, 0);
-        return o.forwardInference(cOut, count, y, ws);
+        return o.forwardInference(cOut, count, y);
     }
 
     /** The arrays and sizes of a decoding call, for {@link #cachedHeads} and {@link #crossHeads}. */
@@ -287,10 +280,10 @@ public final class Attention {
      * Decoding with cross-attention: the memory's keys and values [Tm, Hkv·hd] each, computed once
      * per source and then read by every step ({@link #forwardCross}). Fresh arrays, the caller's to keep.
      */
-    public float[][] crossKeysValues(float[] memory, int memTime, Workspace ws) {
+    public float[][] crossKeysValues(float[] memory, int memTime) {
         int kd = nKvHeads * headDim;
-        return new float[][] {k.forwardInference(memory, memTime, new float[memTime * kd], ws),
-                v.forwardInference(memory, memTime, new float[memTime * kd], ws)};
+        return new float[][] {k.forwardInference(memory, memTime, new float[memTime * kd]),
+                v.forwardInference(memory, memTime, new float[memTime * kd])};
     }
 
     /**
@@ -302,12 +295,12 @@ public final class Attention {
     public float[] forwardCross(float[] x, int count, float[] memKeys, float[] memValues, int memTime, boolean[] memValid,
                                 float[] y, Workspace ws) {
         int qd = nHeads * headDim, kd = nKvHeads * headDim;
-        float[] cq = q.forwardInference(x, count, ws.get(Workspace.Slot.Q, count * qd), ws);
+        float[] cq = q.forwardInference(x, count, ws.get(Workspace.Slot.Q, count * qd));
         float[] cOut = ws.get(Workspace.Slot.ATTENDED, count * qd), scores = ws.get(Workspace.Slot.SCORES, count * nHeads * memTime);
         setDecoding(cq, memKeys, memValues, cOut, scores, null, null, memValid, 1, memTime);
         Parallel.forRange(count * nHeads, grain(memTime), crossHeads);
         setDecoding(null, null, null, null, null, null, null, null, 0, 0);
-        return o.forwardInference(cOut, count, y, ws);
+        return o.forwardInference(cOut, count, y);
     }
 
     /** (row, head) pairs [from, to) of {@link #forwardCross}: each query over the source's Tm (= cCapacity) keys. */

@@ -1,5 +1,7 @@
 package dev.llmj.nn;
 
+import dev.llmj.tensor.Kernels;
+
 /** A lookup table: row {@code id} of weight [n, d] for each id. Backward adds each row's gradient back. */
 public final class Embedding {
     public final int n, d;
@@ -22,12 +24,18 @@ public final class Embedding {
         return lookup(ids, rows, y);
     }
 
-    /** ids [R] → y [R, d], keeping nothing (inference). */
+    /**
+     * ids [R] → y [R, d], keeping nothing (inference). A table tied to an output layer may be packed for its
+     * products ({@link Param#packed}); its rows are read where they are then, rather than unpacking it at every token.
+     */
     public float[] lookup(int[] ids, int rows, float[] y) {
+        boolean packed = weight.isPacked();
+        float[] table = packed ? weight.packed() : weight.value();
         for (int r = 0; r < rows; r++) {
             int id = ids[r];
             if (id < 0 || id >= n) throw new IllegalArgumentException("id " + id + " outside the table [0, " + n + ")");
-            System.arraycopy(weight.value, id * d, y, r * d, d);
+            if (packed) Kernels.packedRow(table, n, d, id, y, r * d);
+            else System.arraycopy(table, id * d, y, r * d, d);
         }
         return y;
     }

@@ -26,7 +26,7 @@ public final class LayerNorm implements Norm {
         this.d = d;
         this.eps = eps;
         this.weight = new Param(name + ".weight", false, d);
-        java.util.Arrays.fill(weight.value, 1f);
+        java.util.Arrays.fill(weight.value(), 1f);
         this.bias = withBias ? new Param(name + ".bias", false, d) : null;
     }
 
@@ -65,7 +65,7 @@ public final class LayerNorm implements Norm {
      * ({@link Kernels#treeSum}), then y. The same bits on any thread, compiled or not.
      */
     private void forwardRows(int from, int to) {
-        float[] x = cx, y = cy, xhat = cXhat, g = weight.value, b = bias == null ? null : bias.value, lanes = Kernels.lanes();
+        float[] x = cx, y = cy, xhat = cXhat, g = weight.value(), b = bias == null ? null : bias.value(), lanes = Kernels.lanes();
         for (int r = from; r < to; r++) {
             int o = r * d;
             FloatVector acc = FloatVector.zero(S);
@@ -109,7 +109,7 @@ public final class LayerNorm implements Norm {
      * masked: its lanes past d load 0) and the lanes' fixed tree, as {@link #forwardRows}; then the row.
      */
     private void backwardRows(int from, int to) {
-        float[] dy = cDy, dx = cy, gamma = weight.value, lanes = Kernels.lanes();
+        float[] dy = cDy, dx = cy, gamma = weight.value(), lanes = Kernels.lanes();
         for (int r = from; r < to; r++) {
             int o = r * d;
             FloatVector sg = FloatVector.zero(S), sgx = sg;

@@ -37,8 +37,9 @@ public final class Linear {
     }
 
     /**
-     * Up to this many rows use the matrix–vector kernel (decoding), which computes each row alone;
-     * more use the transposed-weight one, whose rounding differs in the last bits.
+     * New tokens per sequence up to which inference counts as decoding: attention takes each query over the cached
+     * keys alone, where more take its blocked products; {@link dev.llmj.generate.Generator} decodes sequences in
+     * groups of this many, each group one pass over the weights. The linear layers' bits do not depend on it.
      */
     public static final int FEW_ROWS = 8;
 
@@ -47,71 +48,34 @@ public final class Linear {
         y = Workspace.grow(y, rows * out);
         this.rows = rows;
         this.x = x;
-        float[] b = biasValue();
-        if (rows <= FEW_ROWS) {
-            Kernels.matmulRows(y, x, weight.value, b, rows, in, out);
-            return y;
-        }
         // Wᵀ made afresh: an optimizer step changes W between calls
-        Kernels.matmulForward(y, x, weight.value, b, rows, in, out, ws.get(Workspace.Slot.W_T, in * out));
+        Kernels.matmulForward(y, x, weight.value(), biasValue(), rows, in, out, ws.get(Workspace.Slot.W_T, in * out));
         return y;
     }
 
     /**
-     * The forward of inference (the KV-cache path), into {@code y} [R, out], keeping nothing: the
-     * same product, but without transposing W, which training does at every call: reading a prompt
-     * computes Yᵀ = W·Xᵀ, transposing only the prompt's activations (in the workspace), so no
-     * transposed copy of the weights is made or kept. Up to {@link #FEW_ROWS} rows take the same
-     * kernel as training.
+     * The forward of inference (the KV-cache path), into {@code y} [R, out], keeping nothing. It reads the weight
+     * packed in place ({@link Param#packed}: Wᵀ in strips, each streamed front to back), so no transposed copy is
+     * made or kept; every output has the training forward's bits, for a prompt and a decoded token alike.
      */
-    public float[] forwardInference(float[] x, int rows, float[] y, Workspace ws) {
-        float[] b = biasValue();
-        if (rows <= FEW_ROWS) Kernels.matmulRows(y, x, weight.value, b, rows, in, out);
-        else Kernels.matmulWeightRows(y, x, weight.value, b, rows, in, out, ws.get(Workspace.Slot.X_T, rows * in), ws.get(Workspace.Slot.Y_T, rows * out));
+    public float[] forwardInference(float[] x, int rows, float[] y) {
+        Kernels.matmulPanels(y, x, weight.packed(), biasValue(), rows, in, out);
         return y;
     }
 
     /**
-     * {@link #forwardInference} of up to {@link #FEW_ROWS} rows through two or three layers that read
-     * the same input (q, k and v; gate and up), in one parallel region: the same bits as one call
-     * each, with one hand-over to the other threads instead of three (decoding runs a hundred regions
-     * per token). {@code c} and {@code yc} may be null.
+     * {@link #forwardInference} through two or three layers that read the same input (q, k and v; gate and up) in
+     * one parallel region, with one hand-over to the other threads instead of three (decoding runs a hundred
+     * regions per token), the same bits as a call each. {@code c} and {@code yc} may be null.
      */
-    public static void forwardInferenceFew(float[] x, int rows, Linear a, float[] ya, Linear b, float[] yb, Linear c, float[] yc) {
-        if (rows > FEW_ROWS || a.in != b.in || c != null && c.in != a.in) throw new IllegalArgumentException("a few rows through layers of one input width");
-        Kernels.matmulRows(x, rows, a.in, ya, a.weight.value, a.biasValue(), a.out, yb, b.weight.value, b.biasValue(), b.out,
-                yc, c == null ? null : c.weight.value, c == null ? null : c.biasValue(), c == null ? 0 : c.out);
+    public static void forwardInferenceShared(float[] x, int rows, Linear a, float[] ya, Linear b, float[] yb, Linear c, float[] yc) {
+        if (a.in != b.in || c != null && c.in != a.in) throw new IllegalArgumentException("layers of one input width");
+        Kernels.matmulPanels(x, rows, a.in, ya, a.weight.packed(), a.biasValue(), a.out, yb, b.weight.packed(), b.biasValue(), b.out,
+                yc, c == null ? null : c.weight.packed(), c == null ? null : c.biasValue(), c == null ? 0 : c.out);
     }
 
     private float[] biasValue() {
-        return bias == null ? null : bias.value;
-    }
-
-    /**
-     * Yᵀ [out, R] = W·Xᵀ (+ b) from Xᵀ in the workspace's {@code X_T} ({@link #transposeInput}), left
-     * transposed in {@code yT}: for more than {@link #FEW_ROWS} rows whose output goes, through
-     * elementwise steps only, into {@link #forwardInferenceFromTransposed}. The same bits as
-     * {@link #forwardInferenceFromTransposed}, transposed.
-     */
-    public float[] forwardInferenceToTransposed(int rows, float[] yT, Workspace ws) {
-        Kernels.matmulWeightRowsT(yT, ws.get(Workspace.Slot.X_T, rows * in), weight.value, biasValue(), rows, in, out);
-        return yT;
-    }
-
-    /**
-     * {@link #forwardInference} from Xᵀ [in, R] given (more than {@link #FEW_ROWS} rows), into y [R, out]:
-     * layers that read the same input (a prompt's q, k and v) share one {@link #transposeInput}.
-     */
-    public float[] forwardInferenceFromTransposed(float[] xT, int rows, float[] y, Workspace ws) {
-        Kernels.matmulWeightRowsTransposed(y, xT, weight.value, biasValue(), rows, in, out, ws.get(Workspace.Slot.Y_T, rows * out));
-        return y;
-    }
-
-    /** Xᵀ [in, R] of a prompt's x [R, in] (more than {@link #FEW_ROWS} rows), into the workspace's {@code X_T}, which it returns. */
-    public static float[] transposeInput(float[] x, int rows, int in, Workspace ws) {
-        float[] xT = ws.get(Workspace.Slot.X_T, rows * in);
-        Kernels.transpose(x, xT, rows, in);
-        return xT;
+        return bias == null ? null : bias.value();
     }
 
     /** Accumulates dW (and db) and returns dX for the last forward's input. */
@@ -127,7 +91,7 @@ public final class Linear {
      * of adds per layer. Returns dx.
      */
     public float[] backward(float[] dy, float[] dx, boolean add) {
-        Kernels.matmulBackwardInput(dx, dy, weight.value, rows, in, out, add);
+        Kernels.matmulBackwardInput(dx, dy, weight.value(), rows, in, out, add);
         if (colSum == null) colSum = new float[out];
         Kernels.matmulBackwardWeight(weight.grad(), bias == null ? null : bias.grad(), dy, x, rows, in, out, colSum);
         return dx;

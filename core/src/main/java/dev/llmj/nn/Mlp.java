@@ -46,22 +46,13 @@ public final class Mlp {
     /** The same into {@code y} [R, d], keeping nothing: inference, on the workspace's arrays. */
     public float[] forwardInference(float[] x, int rows, float[] y, Workspace ws) {
         int n = rows * fc.out;
-        boolean few = rows <= Linear.FEW_ROWS;
-        float[] preOut = ws.get(Workspace.Slot.PRE, n), upBuf = up == null ? null : ws.get(Workspace.Slot.UP, n);
-        if (few) { // decoding: gate and up in one parallel region
-            if (up != null) Linear.forwardInferenceFew(x, rows, fc, preOut, up, upBuf, null, null);
-            else fc.forwardInference(x, rows, preOut, ws);
-            iPre = preOut;
-            iUp = upBuf;
-        } else { // a prompt: hidden states stay transposed [h, R] from gate and up to down, elementwise steps between
-            Linear.transposeInput(x, rows, fc.in, ws); // once for gate and up
-            iPre = fc.forwardInferenceToTransposed(rows, preOut, ws);
-            iUp = up == null ? null : up.forwardInferenceToTransposed(rows, upBuf, ws);
-        }
+        float[] pre = iPre = ws.get(Workspace.Slot.PRE, n);
+        if (up == null) fc.forwardInference(x, rows, pre);
+        else Linear.forwardInferenceShared(x, rows, fc, pre, up, iUp = ws.get(Workspace.Slot.UP, n), null, null);
         float[] a = iAct = ws.get(Workspace.Slot.ACT, n);
         Parallel.forRange(n, 16384, activateInference); // a prompt's rows on every thread
         iPre = iUp = iAct = null;
-        return few ? proj.forwardInference(a, rows, y, ws) : proj.forwardInferenceFromTransposed(a, rows, y, ws);
+        return proj.forwardInference(a, rows, y);
     }
 
     public float[] backward(float[] dy) {

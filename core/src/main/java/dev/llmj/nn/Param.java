@@ -1,5 +1,7 @@
 package dev.llmj.nn;
 
+import dev.llmj.tensor.Kernels;
+
 import java.util.Arrays;
 
 /**
@@ -10,7 +12,8 @@ import java.util.Arrays;
 public final class Param {
     public final String name;
     public final int[] shape;
-    public final float[] value;
+    private final float[] value;  // row-major, or (a matrix, while packed) Kernels.packPanels' layout
+    private volatile boolean packed;
     private float[] grad;         // allocated by the first backward: a model that only infers never holds one
     public final boolean decay;
 
@@ -21,6 +24,40 @@ public final class Param {
         for (int s : shape) n = Math.multiplyExact(n, s);
         this.value = new float[n];
         this.decay = decay;
+    }
+
+    /**
+     * The values, row-major in {@link #shape} (a linear layer's weight [out, in], as PyTorch stores it), for
+     * training, saving, loading and any reader or writer. If an inference left the matrix {@link #packed}, it is
+     * unpacked in place first; so a write through this array takes effect at the next inference, which packs it
+     * again. Do not keep the array across an inference: it is the same array, in the other layout.
+     */
+    public float[] value() {
+        if (packed) layout(false);
+        return value;
+    }
+
+    /**
+     * The matrix [out, in] packed in place for inference's products ({@link Kernels#packPanels}): the first
+     * inference packs it, the next {@link #value()} unpacks it. A model that only infers is packed once, when it
+     * first runs, and no second copy of its weights is ever made.
+     */
+    public float[] packed() {
+        if (!packed) layout(true);
+        return value;
+    }
+
+    /** Whether the values are {@link #packed} now (a tied embedding reads its rows from either layout). */
+    public boolean isPacked() {
+        return packed;
+    }
+
+    private synchronized void layout(boolean pack) {
+        if (packed == pack) return;
+        if (shape.length != 2) throw new IllegalStateException(name + " is not a matrix: only a matrix is packed");
+        if (pack) Kernels.packPanels(value, shape[0], shape[1]);
+        else Kernels.unpackPanels(value, shape[0], shape[1]);
+        packed = pack;
     }
 
     public int size() {

@@ -24,7 +24,7 @@ public final class RmsNorm implements Norm {
         this.d = d;
         this.eps = eps;
         this.weight = new Param(name + ".weight", false, d);
-        java.util.Arrays.fill(weight.value, 1f);
+        java.util.Arrays.fill(weight.value(), 1f);
     }
 
     @Override
@@ -57,7 +57,7 @@ public final class RmsNorm implements Norm {
 
     /** Rows [from, to): each row's sum of squares on whole vectors (the last one masked) and the lanes' fixed tree, as LayerNorm's; then y. */
     private void forwardRows(int from, int to) {
-        float[] x = cx, y = cy, g = weight.value, lanes = Kernels.lanes();
+        float[] x = cx, y = cy, g = weight.value(), lanes = Kernels.lanes();
         for (int r = from; r < to; r++) {
             int o = r * d;
             FloatVector acc = FloatVector.zero(S);
@@ -89,7 +89,7 @@ public final class RmsNorm implements Norm {
 
     /** Rows [from, to) of dx: each row's Σ dy·γ·x on whole vectors (the last one masked) and the lanes' fixed tree; then the row. */
     private void backwardRows(int from, int to) {
-        float[] dy = cDy, dx = cy, g = weight.value, x = this.x, lanes = Kernels.lanes();
+        float[] dy = cDy, dx = cy, g = weight.value(), x = this.x, lanes = Kernels.lanes();
         for (int r = from; r < to; r++) {
             int o = r * d;
             FloatVector acc = FloatVector.zero(S);

@@ -40,8 +40,6 @@ public final class Workspace {
         Q, K, V, ATTENDED, SCORES,
         /** MLP: fc (gate) output, up output, the activation. */
         PRE, UP, ACT,
-        /** A linear layer's transposed input and output (many rows: Yᵀ = W·Xᵀ). */
-        X_T, Y_T,
         // ---- training: scratch within one call
         /** A linear layer's weight transposed for its forward, [in, out]. */
         W_T,

@@ -12,6 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  *   backward  dX += dY · W         [R, I] = [R, O] · [O, I]
  *             dW += dYᵀ · X        [O, I] = [R, O]ᵀ · [R, I]
  * </pre>
+ * Inference reads each weight packed in place into strips of Wᵀ ({@link #packPanels}, {@link #matmulPanels}),
+ * with the forward's bits.
  * Each output element is summed by one thread in a fixed order, so results depend neither on the
  * thread count nor on whether the JIT has compiled the loop yet. In the products (axpy and gemm)
  * every element is one chain of FMAs in k order, vector lanes and scalar tails alike, so any
@@ -29,8 +31,8 @@ public final class Kernels {
 
     /**
      * Σ a[ao+i]·b[bo+i] for i in [0, n): vector j of the row goes into accumulator j mod 2, the two
-     * are added, then the lanes ({@link #sum}), then the scalar tail in order. Decoding streams its
-     * weights through {@link #dots}, which gives these bits for many rows at once.
+     * are added, then the lanes ({@link #sum}), then the scalar tail in order. Attention over the KV cache
+     * reads its keys through {@link #dots}, which gives these bits for many rows at once.
      */
     public static float dot(float[] a, int ao, float[] b, int bo, int n) {
         int i = 0, vectors = n / L;
@@ -55,7 +57,8 @@ public final class Kernels {
      * rows, so the loop that streams b's rows does no shuffles between them. Rows of an even number of
      * vectors (every model's widths and head sizes) go four side by side ({@link #fourRows}).
      * <p>
-     * Decoding reads every weight row through here. In a throwaway harness over llama-110m's shapes on the
+     * Attention over the KV cache reads each head's keys through here. Decoding read its weight rows through here
+     * too, before they were packed ({@link #matmulPanels}). In a throwaway harness over llama-110m's shapes on the
      * Zen 5 EPYC (GB/s, medians of 20–35 passes alternating with the other forms in one process, in a slow
      * spell / a fast one of the machine's bandwidth, when summing the same arrays bare read 42–48 / 70–82):
      * a dot per row, four chains, its lanes added by shuffles, 39–44 / 52–55; the lanes added a block of
@@ -311,33 +314,6 @@ public final class Kernels {
     /** Y[R, O] = X[R, I] · Wᵀ (+ b) with Wᵀ already laid out [I, O] ({@link #matmulForward}'s copy). */
     public static void matmulTransposed(float[] y, float[] x, float[] wt, float[] b, int rows, int in, int out) {
         gemm(y, x, in, 1, wt, b, false, rows, in, out);
-    }
-
-    /**
-     * Y[R, O] = X[R, I] · W[O, I]ᵀ (+ b), computed as Yᵀ = W · Xᵀ: W is read in place as the gemm's X
-     * and only the activations are transposed (into {@code xT} [I, R], out of {@code yT} [O, R]), so
-     * inference keeps no transposed copy of its weights. Every element is the same FMA chain, from
-     * b (or 0) in k order, as {@link #matmulTransposed} makes it.
-     */
-    public static void matmulWeightRows(float[] y, float[] x, float[] w, float[] b, int rows, int in, int out, float[] xT, float[] yT) {
-        transpose(x, xT, rows, in);
-        matmulWeightRowsTransposed(y, xT, w, b, rows, in, out, yT);
-    }
-
-    /** {@link #matmulWeightRows} with Xᵀ [I, R] already in {@code xT}: products that share an input transpose it once. */
-    public static void matmulWeightRowsTransposed(float[] y, float[] xT, float[] w, float[] b, int rows, int in, int out, float[] yT) {
-        matmulWeightRowsT(yT, xT, w, b, rows, in, out);
-        transpose(yT, y, out, rows);
-    }
-
-    /**
-     * Yᵀ [O, R] = W · Xᵀ (+ b), both sides transposed: what {@link #matmulWeightRowsTransposed} computes
-     * before its last transpose, for a product whose output only goes through elementwise steps into
-     * another product that wants it transposed (an MLP's gate and up, then down).
-     */
-    public static void matmulWeightRowsT(float[] yT, float[] xT, float[] w, float[] b, int rows, int in, int out) {
-        for (int o = 0; o < out; o++) java.util.Arrays.fill(yT, o * rows, (o + 1) * rows, b == null ? 0f : b[o]);
-        gemm(yT, w, in, 1, xT, null, true, out, in, rows);
     }
 
     /**
@@ -685,52 +661,95 @@ public final class Kernels {
     }
 
     /**
-     * Y[R, O] = X[R, I] · W[O, I]ᵀ (+ b) for a few rows: each output is one dot product of an X row
-     * with a W row, so W is read once, in place, with no transposed copy — the matrix–vector form
-     * that decoding one token at a time needs. Split over output columns.
+     * Columns in one strip of a packed weight ({@link #packPanels}): the width of the 6×4 and 1×4 tiles, whose
+     * rows of M then lie one after another.
      */
-    public static void matmulRows(float[] y, float[] x, float[] w, float[] b, int rows, int in, int out) {
-        RowsTask t = ROWS.get();
+    public static final int PANEL = 4 * L;
+
+    /**
+     * Packs W [out, in] (row-major, as PyTorch stores it) in place into the layout inference reads: Wᵀ cut into
+     * strips of {@link #PANEL} columns, strip s (W's rows s·PANEL…) at s·PANEL·in as a row-major [in, width]
+     * block (width PANEL, the last strip's out mod PANEL if that is not 0). Strip s takes the place its rows
+     * held, so each strip is rearranged alone, through a copy of it. Y = X·Wᵀ then reads M = Wᵀ a strip at a
+     * time, front to back: the tiles' rows of M are contiguous (the copy {@link #gemmBlock} makes of a
+     * row-major M, made once), and decoding one token streams each strip in one pass, in order.
+     */
+    public static void packPanels(float[] w, int out, int in) {
+        repack(w, out, in, true);
+    }
+
+    /** Undoes {@link #packPanels}: W [out, in] row-major again, in place. */
+    public static void unpackPanels(float[] w, int out, int in) {
+        repack(w, out, in, false);
+    }
+
+    private static void repack(float[] w, int out, int in, boolean pack) {
+        if ((long) out * in > w.length) throw new IllegalArgumentException(out + " × " + in + " is more than the array's " + w.length + " values");
+        Parallel.forRange((out + PANEL - 1) / PANEL, 1, (s0, s1) -> { // a rare event (loading, or leaving inference), so a lambda and a copy per chunk
+            float[] t = new float[PANEL * in];
+            for (int s = s0; s < s1; s++) {
+                int base = s * PANEL * in, width = Math.min(PANEL, out - s * PANEL);
+                System.arraycopy(w, base, t, 0, width * in);
+                for (int r = 0; r < width; r++) {
+                    for (int k = 0; k < in; k++) {
+                        if (pack) w[base + k * width + r] = t[r * in + k];
+                        else w[base + r * in + k] = t[k * width + r];
+                    }
+                }
+            }
+        });
+    }
+
+    /** Row o of W [out, in] packed by {@link #packPanels} (in values, a column of its strip), into dst[dOff…]. */
+    public static void packedRow(float[] p, int out, int in, int o, float[] dst, int dOff) {
+        int s = o / PANEL, width = Math.min(PANEL, out - s * PANEL), at = s * PANEL * in + o - s * PANEL;
+        for (int k = 0; k < in; k++, at += width) dst[dOff + k] = p[at];
+    }
+
+    /**
+     * Y[R, O] = X[R, I] · W[O, I]ᵀ (+ b) with W packed ({@link #packPanels}): inference's products, for a prompt
+     * and for each decoded token alike, split over W's strips, each strip read once for all the rows. Every element
+     * is the chain of FMAs from b (or 0) in k order, so the bits are those of the training forward
+     * ({@link #matmulForward}) whatever the number of rows.
+     */
+    public static void matmulPanels(float[] y, float[] x, float[] p, float[] b, int rows, int in, int out) {
+        StripsTask t = STRIPS.get();
         t.parts = 0;
-        t.add(y, w, b, out);
+        t.add(y, p, b, out);
         t.run(x, rows, in);
     }
 
     /**
-     * {@link #matmulRows} for two products of the same X in one parallel region (an MLP's gate and
-     * up): the same bits as two calls, with one hand-over to the other threads instead of two.
+     * {@link #matmulPanels} through up to three packed weights that read the same X (attention's q, k and v; an
+     * MLP's gate and up) in one parallel region: the same bits as a call each, with one hand-over to the other
+     * threads instead of three (decoding runs a hundred regions per token). A null y ends the list.
      */
-    public static void matmulRows(float[] x, int rows, int in, float[] y0, float[] w0, float[] b0, int out0,
-                                  float[] y1, float[] w1, float[] b1, int out1) {
-        matmulRows(x, rows, in, y0, w0, b0, out0, y1, w1, b1, out1, null, null, null, 0);
-    }
-
-    /** {@link #matmulRows} for up to three products of the same X in one parallel region (attention's q, k and v); a null y ends the list. */
-    public static void matmulRows(float[] x, int rows, int in, float[] y0, float[] w0, float[] b0, int out0,
-                                  float[] y1, float[] w1, float[] b1, int out1, float[] y2, float[] w2, float[] b2, int out2) {
-        RowsTask t = ROWS.get();
+    public static void matmulPanels(float[] x, int rows, int in, float[] y0, float[] p0, float[] b0, int out0,
+                                    float[] y1, float[] p1, float[] b1, int out1, float[] y2, float[] p2, float[] b2, int out2) {
+        StripsTask t = STRIPS.get();
         t.parts = 0;
-        t.add(y0, w0, b0, out0);
-        if (y1 != null) t.add(y1, w1, b1, out1);
-        if (y2 != null) t.add(y2, w2, b2, out2);
+        t.add(y0, p0, b0, out0);
+        if (y1 != null) t.add(y1, p1, b1, out1);
+        if (y2 != null) t.add(y2, p2, b2, out2);
         t.run(x, rows, in);
     }
 
     /**
-     * {@link #matmulRows}' parallel region, one per calling thread (as {@link GemmTask}): decoding a token
-     * allocates nothing. Its range is the outputs of all its products one after another; a chunk that
-     * spans two products computes its part of each.
+     * {@link #matmulPanels}' region over strips, one per calling thread (as {@link GemmTask}): decoding a token
+     * allocates nothing. Its range is the strips of all its products one after another; a chunk that spans two
+     * products computes its part of each.
      */
-    private static final class RowsTask implements Parallel.RangeTask {
-        final float[][] y = new float[3][], w = new float[3][], b = new float[3][];
-        final int[] out = new int[3];
+    private static final class StripsTask implements Parallel.RangeTask {
+        final float[][] y = new float[3][], p = new float[3][], b = new float[3][];
+        final int[] out = new int[3], strips = new int[3];
         float[] x;
         int parts, rows, in;
 
-        void add(float[] y, float[] w, float[] b, int out) {
+        void add(float[] y, float[] p, float[] b, int out) {
             this.y[parts] = y;
-            this.w[parts] = w;
+            this.p[parts] = p;
             this.b[parts] = b;
+            this.strips[parts] = (out + PANEL - 1) / PANEL;
             this.out[parts++] = out;
         }
 
@@ -739,38 +758,36 @@ public final class Kernels {
             this.rows = rows;
             this.in = in;
             int total = 0;
-            for (int p = 0; p < parts; p++) total += out[p];
-            Parallel.forRange(total, Math.max(1, 65536 / Math.max(1, in * rows)), this); // a chunk worth a hand-off to another thread
+            for (int q = 0; q < parts; q++) total += strips[q];
+            Parallel.forRange(total, Math.max(1, 65536 / Math.max(1, in * rows * PANEL)), this); // a chunk worth a hand-off to another thread
             this.x = null; // keeps no array past the call
-            for (int p = 0; p < parts; p++) this.y[p] = this.w[p] = this.b[p] = null;
+            for (int q = 0; q < parts; q++) this.y[q] = this.p[q] = this.b[q] = null;
         }
 
         @Override
-        public void run(int g0, int g1) {
-            for (int p = 0, start = 0; p < parts && start < g1; start += out[p++]) {
-                int o0 = Math.max(g0, start) - start, o1 = Math.min(g1, start + out[p]) - start;
-                if (o0 < o1) rows(y[p], w[p], b[p], out[p], o0, o1);
+        public void run(int s0, int s1) {
+            for (int q = 0, first = 0; q < parts && first < s1; first += strips[q++]) {
+                int from = Math.max(s0, first) - first, to = Math.min(s1, first + strips[q]) - first;
+                for (int s = from; s < to; s++) strip(y[q], p[q], b[q], out[q], s);
             }
         }
 
         /**
-         * Outputs [o0, o1) of one product, for every row: W's rows read once, front to back ({@link #dots}), in
-         * blocks that every row of X takes its turn over while the block is in L1 and L2.
+         * Strip s of one product, for every row. Under a tile's 6 rows (decoding), the strip streams through each row's
+         * 4 accumulators over all of k, read once front to back (for one row: once from memory); a prompt's rows, and a
+         * narrower last strip, go through {@link #gemmBlock}'s tiles.
          */
-        private void rows(float[] y, float[] w, float[] b, int out, int o0, int o1) {
-            float[] x = this.x;
-            int rows = this.rows, in = this.in;
-            for (int ob = o0; ob < o1; ob += DOTS_BLOCK) {
-                int oe = Math.min(o1, ob + DOTS_BLOCK);
-                for (int r = 0; r < rows; r++) {
-                    dots(x, r * in, w, ob * in, in, oe - ob, y, r * out + ob);
-                    if (b != null) for (int o = ob; o < oe; o++) y[r * out + o] += b[o];
-                }
+        private void strip(float[] y, float[] p, float[] b, int out, int s) {
+            int o = s * PANEL, width = Math.min(PANEL, out - o), m0 = o * in - o; // M[k, c] at m0 + k·width + c
+            if (width < PANEL || rows >= 6) {
+                gemmBlock(y, 0, out, x, 0, in, 1, p, m0, width, b, false, 0, rows, o, o + width, 0, in);
+                return;
             }
+            for (int r = 0; r < rows; r++) block1x4(y, r * out + o, b != null ? b : ZEROS, b != null ? o : 0, x, r * in, 1, p, o * in, PANEL, 0, in);
         }
     }
 
-    private static final ThreadLocal<RowsTask> ROWS = ThreadLocal.withInitial(RowsTask::new);
+    private static final ThreadLocal<StripsTask> STRIPS = ThreadLocal.withInitial(StripsTask::new);
 
     /** out[i] = a[i] + b[i] for i in [0, n) (out may be a or b), in parallel: a residual add over a whole batch. */
     public static void add(float[] out, float[] a, float[] b, int n) {

@@ -67,7 +67,7 @@ public final class AdamW {
         bc2Sqrt = (float) Math.sqrt(bc2);
         for (int k = 0; k < params.size(); k++) {
             Param p = params.get(k);
-            w = p.value;
+            w = p.value();
             g = p.grad();
             mk = m[k];
             vk = v[k];

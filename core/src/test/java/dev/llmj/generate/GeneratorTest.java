@@ -39,7 +39,7 @@ class GeneratorTest {
     /** A model with weights large enough that its logits differ clearly between positions. */
     static DecoderLM model(ModelConfig c) {
         DecoderLM m = new DecoderLM(c, 5);
-        for (Param p : m.params()) if (p.shape.length == 2) for (int i = 0; i < p.size(); i++) p.value[i] *= 20f;
+        for (Param p : m.params()) if (p.shape.length == 2) for (int i = 0; i < p.size(); i++) p.value()[i] *= 20f;
         return m;
     }
 
@@ -100,7 +100,7 @@ class GeneratorTest {
         new dev.llmj.train.AdamW(m.params(), 0.9f, 0.99f, 1e-8f, 0f).step(0.05f); // every weight moves
         float[] cached = m.forwardCached(ids, 1, ids.length, new int[] {0}, m.newCache(1)).clone();
         assertArrayEquals(lastRow(m.forward(ids, 1, ids.length, false), ids.length, V), cached, 2e-4f);
-        for (Param p : m.params()) if (p.shape.length == 2) for (int i = 0; i < p.size(); i++) p.value[i] *= 0.5f;
+        for (Param p : m.params()) if (p.shape.length == 2) for (int i = 0; i < p.size(); i++) p.value()[i] *= 0.5f;
         cached = m.forwardCached(ids, 1, ids.length, new int[] {0}, m.newCache(1)).clone();
         assertArrayEquals(lastRow(m.forward(ids, 1, ids.length, false), ids.length, V), cached, 2e-4f);
     }
@@ -233,11 +233,11 @@ class GeneratorTest {
         assertEquals(hole + 1, holed.vocabSize());
         DecoderLM m = new DecoderLM(ModelConfig.gpt2(holed.vocabSize(), 12, 16, 1, 2, 0f), 3);
         LayerNorm n = (LayerNorm) m.finalNorm;
-        Arrays.fill(n.weight.value, 0f);
-        Arrays.fill(n.bias.value, 0f);
-        n.bias.value[0] = 1f;
-        Arrays.fill(m.tokens.weight.value, 0f);  // tied head: the hole's embedding row decides its logit
-        m.tokens.weight.value[hole * 16] = 10f;
+        Arrays.fill(n.weight.value(), 0f);
+        Arrays.fill(n.bias.value(), 0f);
+        n.bias.value()[0] = 1f;
+        Arrays.fill(m.tokens.weight.value(), 0f);  // tied head: the hole's embedding row decides its logit
+        m.tokens.weight.value()[hole * 16] = 10f;
         Generator.Result r = new Generator(m, holed).generate("ab", GenerationConfig.greedy(4), null);
         assertEquals(4, r.tokens().length);
         for (int id : r.tokens()) assertNotEquals(hole, id);
@@ -257,12 +257,12 @@ class GeneratorTest {
     static DecoderLM parrot(int favourite, int second) {
         DecoderLM m = new DecoderLM(families().get(2), 1);
         LayerNorm n = (LayerNorm) m.finalNorm;
-        Arrays.fill(n.weight.value, 0f);
-        Arrays.fill(n.bias.value, 0f);
-        n.bias.value[0] = 1f;
-        Arrays.fill(m.head.weight.value, 0f);
-        m.head.weight.value[second * m.config.dModel()] = 9f;
-        m.head.weight.value[favourite * m.config.dModel()] = 10f;
+        Arrays.fill(n.weight.value(), 0f);
+        Arrays.fill(n.bias.value(), 0f);
+        n.bias.value()[0] = 1f;
+        Arrays.fill(m.head.weight.value(), 0f);
+        m.head.weight.value()[second * m.config.dModel()] = 9f;
+        m.head.weight.value()[favourite * m.config.dModel()] = 10f;
         return m;
     }
 

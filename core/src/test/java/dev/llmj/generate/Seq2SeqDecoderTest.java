@@ -21,7 +21,10 @@ class Seq2SeqDecoderTest {
         Seq2SeqLM m = new Seq2SeqLM(new Seq2SeqConfig(V, 10, 16, 2, 2, 4, 32, Activation.RELU, normFirst, 0f, 1e-5f,
                 ModelConfig.Position.SINUSOIDAL), seed);
         Rng r = new Rng(seed + 7);
-        for (Param p : m.params()) for (int i = 0; i < p.value.length; i++) p.value[i] += (float) (r.nextGaussian() * 0.2);
+        for (Param p : m.params()) {
+            float[] v = p.value();
+            for (int i = 0; i < v.length; i++) v[i] += (float) (r.nextGaussian() * 0.2);
+        }
         return m;
     }
 

@@ -52,7 +52,7 @@ class ExplanationTest {
     /** A random model with large enough weights that attention is far from uniform. */
     static DecoderLM model(ModelConfig c) {
         DecoderLM m = new DecoderLM(c, 5);
-        for (Param p : m.params()) if (p.shape.length == 2) for (int i = 0; i < p.size(); i++) p.value[i] *= 12f;
+        for (Param p : m.params()) if (p.shape.length == 2) for (int i = 0; i < p.size(); i++) p.value()[i] *= 12f;
         return m;
     }
 
@@ -138,7 +138,7 @@ class ExplanationTest {
             Trace first = Trace.of(m, TOK, ids, 0, 3);
             float[] pos = m.positionVector(3);
             for (int i = 0; i < c.dModel(); i++) {
-                float want = m.tokens.weight.value[ids[3] * c.dModel() + i] + (pos == null ? 0f : pos[i]);
+                float want = m.tokens.weight.value()[ids[3] * c.dModel() + i] + (pos == null ? 0f : pos[i]);
                 assertEquals(want, first.input[i], 0f, "layer 0's input is token + position");
             }
             assertEquals(c.position() == ModelConfig.Position.ROPE, first.positionEmbedding == null);

@@ -31,7 +31,7 @@ class EncoderFolderTest {
 
     static EncoderLM model(Activation act) {
         EncoderLM m = new EncoderLM(new EncoderConfig(TOK.vocabSize(), 8, 12, 2, 3, 20, act, 2, 0.1f, 1e-12f), 3);
-        for (var p : m.params()) if (p.shape.length == 1) for (int i = 0; i < p.size(); i++) p.value[i] += 0.01f * (i % 7); // not the 1/0 init
+        for (var p : m.params()) if (p.shape.length == 1) for (int i = 0; i < p.size(); i++) p.value()[i] += 0.01f * (i % 7); // not the 1/0 init
         return m;
     }
 

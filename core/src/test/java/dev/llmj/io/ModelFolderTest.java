@@ -55,8 +55,8 @@ class ModelFolderTest {
         assertArrayEquals(new int[] {12, 48}, t.get("transformer.h.1.mlp.c_fc.weight").shape());
         assertTrue(t.containsKey("transformer.ln_f.bias") && !t.containsKey("lm_head.weight"), "tied head: no lm_head");
         // c_attn = [q | k | v] transposed: column j < d of row i is q.weight[j][i]
-        assertEquals(g.blocks.get(0).attn.q.weight.value[5 * 12 + 2], t.get("transformer.h.0.attn.c_attn.weight").data()[2 * 36 + 5]);
-        assertEquals(g.blocks.get(0).attn.k.weight.value[1 * 12 + 3], t.get("transformer.h.0.attn.c_attn.weight").data()[3 * 36 + 12 + 1]);
+        assertEquals(g.blocks.get(0).attn.q.weight.value()[5 * 12 + 2], t.get("transformer.h.0.attn.c_attn.weight").data()[2 * 36 + 5]);
+        assertEquals(g.blocks.get(0).attn.k.weight.value()[1 * 12 + 3], t.get("transformer.h.0.attn.c_attn.weight").data()[3 * 36 + 12 + 1]);
 
         DecoderLM l = new DecoderLM(ModelConfig.llama(TOK.vocabSize(), 16, 16, 1, 4, 2, 24), 1);
         Set<String> names = ModelFolder.tensors(l).keySet();

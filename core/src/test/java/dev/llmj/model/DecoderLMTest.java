@@ -46,8 +46,8 @@ class DecoderLMTest {
     /** Non-zero biases and norm gains, so their gradients are tested away from the trivial point. */
     static void perturb(DecoderLM m, Rng r) {
         for (Param p : m.params()) {
-            if (p.shape.length == 1) for (int i = 0; i < p.size(); i++) p.value[i] += (float) (r.nextGaussian() * 0.1);
-            else for (int i = 0; i < p.size(); i++) p.value[i] *= 10f; // larger weights: a less linear, harder check
+            if (p.shape.length == 1) for (int i = 0; i < p.size(); i++) p.value()[i] += (float) (r.nextGaussian() * 0.1);
+            else for (int i = 0; i < p.size(); i++) p.value()[i] *= 10f; // larger weights: a less linear, harder check
         }
     }
 
@@ -181,6 +181,36 @@ class DecoderLMTest {
             out.add(second.values[l]);
         }
         return out;
+    }
+
+    /**
+     * Inference packs each weight matrix in place ({@link Param#packed}) and whatever reads or writes {@link Param#value()}
+     * gets it row-major again: the values survive the round trip bit for bit, a tied embedding's rows are read from the
+     * packed table, the training forward after it sees the same weights, and a weight written by hand between two
+     * inferences takes effect at the next.
+     */
+    @Test
+    void inferencePacksTheWeightsInPlaceAndValueUnpacksThem() {
+        for (ModelConfig c : List.of(ModelConfig.gpt2(VOCAB, 16, 72, 2, 3, 0f), ModelConfig.llama(VOCAB, 16, 64, 2, 4, 2, 80))) {
+            DecoderLM m = new DecoderLM(c, 5);
+            List<float[]> before = m.params().stream().map(p -> p.value().clone()).toList();
+            int[] ids = randomIds(new Rng(8), 6, VOCAB);
+            float[] cached = m.forwardCached(ids, 1, 6, new int[] {0}, m.newCache(1)).clone();
+            assertTrue(m.head.weight.isPacked() && m.blocks.get(0).mlp.fc.weight.isPacked(), c.family());
+            assertEquals(c.tiedHead(), m.tokens.weight.isPacked(), c.family() + ": only a tied head packs the embedding");
+            assertArrayEquals(cached, m.forwardCached(ids, 1, 6, new int[] {0}, m.newCache(1)), c.family() + ": rows read from the packed table");
+            float[] full = m.forward(ids, 1, 6, false);
+            assertArrayEquals(cached, Arrays.copyOfRange(full, 5 * VOCAB, 6 * VOCAB), 1e-5f, c.family() + ": the training forward's last logits");
+            for (int i = 0; i < before.size(); i++) {
+                Param p = m.params().get(i);
+                assertTrue(!p.isPacked() && Arrays.equals(before.get(i), p.value()), p.name + " unpacked as it was");
+            }
+            m.forwardCached(ids, 1, 6, new int[] {0}, m.newCache(1)); // packed again
+            m.head.weight.value()[3 * c.dModel() + 1] += 5f; // token 3's logit moves with the last position's feature 1
+            float[] edited = m.forwardCached(ids, 1, 6, new int[] {0}, m.newCache(1));
+            assertTrue(edited[3] != cached[3], c.family() + ": the write took effect");
+            assertArrayEquals(Arrays.copyOfRange(m.forward(ids, 1, 6, false), 5 * VOCAB, 6 * VOCAB), edited, 1e-5f, c.family() + " after the write");
+        }
     }
 
     @Test

@@ -39,8 +39,8 @@ class EncoderFixtureTest {
             // in_proj [3d, d] and its bias: rows 0..d-1 are q, then k, then v
             Param[] qkvW = {a.q.weight, a.k.weight, a.v.weight}, qkvB = {a.q.bias, a.k.bias, a.v.bias};
             for (int i = 0; i < 3; i++) {
-                System.arraycopy(t.get("param.self_attn.in_proj_weight").data(), i * D * D, qkvW[i].value, 0, D * D);
-                System.arraycopy(t.get("param.self_attn.in_proj_bias").data(), i * D, qkvB[i].value, 0, D);
+                System.arraycopy(t.get("param.self_attn.in_proj_weight").data(), i * D * D, qkvW[i].value(), 0, D * D);
+                System.arraycopy(t.get("param.self_attn.in_proj_bias").data(), i * D, qkvB[i].value(), 0, D);
             }
             Map<String, Param> named = new java.util.LinkedHashMap<>();
             linear(named, "self_attn.out_proj", a.o);
@@ -50,7 +50,7 @@ class EncoderFixtureTest {
             named.put("norm1.bias", ((LayerNorm) block.norm1).bias);
             named.put("norm2.weight", ((LayerNorm) block.norm2).weight);
             named.put("norm2.bias", ((LayerNorm) block.norm2).bias);
-            named.forEach((n, p) -> System.arraycopy(t.get("param." + n).data(), 0, p.value, 0, p.size()));
+            named.forEach((n, p) -> System.arraycopy(t.get("param." + n).data(), 0, p.value(), 0, p.size()));
 
             float[] x = t.get("input.x").data(), pad = t.get("input.pad_mask").data(), r = t.get("input.R").data();
             boolean[] valid = new boolean[B * T];

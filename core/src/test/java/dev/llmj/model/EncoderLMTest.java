@@ -42,8 +42,8 @@ class EncoderLMTest {
     /** Non-zero biases and norm gains, larger weights: gradients tested away from the trivial point. */
     static void perturb(EncoderLM m, Rng r) {
         for (Param p : m.params()) {
-            if (p.shape.length == 1) for (int i = 0; i < p.size(); i++) p.value[i] += (float) (r.nextGaussian() * 0.1);
-            else for (int i = 0; i < p.size(); i++) p.value[i] *= 15f;
+            if (p.shape.length == 1) for (int i = 0; i < p.size(); i++) p.value()[i] += (float) (r.nextGaussian() * 0.1);
+            else for (int i = 0; i < p.size(); i++) p.value()[i] *= 15f;
         }
     }
 
@@ -68,15 +68,15 @@ class EncoderLMTest {
             for (Param p : m.params()) {
                 for (int k = 0; k < Math.min(p.size(), 5); k++) {
                     int i = (int) ((long) k * 7919 % p.size());
-                    float keep = p.value[i];
+                    float keep = p.value()[i];
                     float h = 1e-2f;
-                    p.value[i] = keep + h;
+                    p.value()[i] = keep + h;
                     m.forward(ids, segs, valid, B, T, false);
                     double up = m.loss(labels);
-                    p.value[i] = keep - h;
+                    p.value()[i] = keep - h;
                     m.forward(ids, segs, valid, B, T, false);
                     double down = m.loss(labels);
-                    p.value[i] = keep;
+                    p.value()[i] = keep;
                     double numeric = (up - down) / (2 * h);
                     assertEquals(numeric, p.grad()[i], 3e-2 * Math.abs(numeric) + 2e-4, p.name + "[" + i + "]");
                 }

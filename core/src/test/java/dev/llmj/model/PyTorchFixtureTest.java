@@ -43,7 +43,7 @@ class PyTorchFixtureTest {
             for (Param p : params) {
                 Safetensors.Tensor init = t.get("init." + p.name);
                 assertNotNull(init, "fixture has " + p.name);
-                System.arraycopy(init.data(), 0, p.value, 0, p.size());
+                System.arraycopy(init.data(), 0, p.value(), 0, p.size());
             }
             int[] ids = ints(t.get("input_ids").data()), labels = ints(t.get("labels").data());
             int B = t.get("input_ids").shape()[0], T = t.get("input_ids").shape()[1];
@@ -76,8 +76,8 @@ class PyTorchFixtureTest {
                 float largest = maxAbs(grad), bound = 3 * f(meta, "lr") * 1.01f;
                 for (int i = 0; i < expected.length; i++) {
                     boolean noise = largest < 1e-6f || grad[i] != 0f && Math.abs(grad[i]) < 1e-6f * largest;
-                    if (noise) assertEquals(init[i], p.value[i], bound, p.name + "[" + i + "] moves at most 3·lr");
-                    else assertEquals(expected[i], p.value[i], 5e-5f * Math.max(1f, Math.abs(expected[i])), "after 3 AdamW steps " + p.name + "[" + i + "]");
+                    if (noise) assertEquals(init[i], p.value()[i], bound, p.name + "[" + i + "] moves at most 3·lr");
+                    else assertEquals(expected[i], p.value()[i], 5e-5f * Math.max(1f, Math.abs(expected[i])), "after 3 AdamW steps " + p.name + "[" + i + "]");
                 }
             }
         }));

@@ -20,7 +20,7 @@ final class ReferenceModel {
         this.c = model.config;
         for (Param q : model.params()) {
             double[] v = new double[q.size()];
-            for (int i = 0; i < v.length; i++) v[i] = q.value[i];
+            for (int i = 0; i < v.length; i++) v[i] = q.value()[i];
             p.put(q.name, v);
         }
     }

@@ -45,8 +45,8 @@ class Seq2SeqLMTest {
         Seq2SeqLM m = new Seq2SeqLM(c, seed);
         Rng r = new Rng(seed + 100);
         for (Param p : m.params()) {
-            for (int i = 0; i < p.value.length; i++) {
-                p.value[i] = (float) (r.nextGaussian() * (p.shape.length > 1 ? 0.3 : 0.1) + (p.shape.length == 1 && p.name.endsWith("norm1.weight") ? 1 : 0));
+            for (int i = 0; i < p.value().length; i++) {
+                p.value()[i] = (float) (r.nextGaussian() * (p.shape.length > 1 ? 0.3 : 0.1) + (p.shape.length == 1 && p.name.endsWith("norm1.weight") ? 1 : 0));
             }
         }
         return m;
@@ -68,12 +68,12 @@ class Seq2SeqLMTest {
             for (int k = 0; k < 4; k++) {
                 int i = pick.nextInt(p.size());
                 if (p.name.equals("embedding.weight")) i = (k < 2 ? 5 : 3) * c.dModel() + pick.nextInt(c.dModel()); // ids used by both sides
-                float keep = p.value[i];
-                p.value[i] = keep + h;
+                float keep = p.value()[i];
+                p.value()[i] = keep + h;
                 double up = loss(m);
-                p.value[i] = keep - h;
+                p.value()[i] = keep - h;
                 double down = loss(m);
-                p.value[i] = keep;
+                p.value()[i] = keep;
                 double numeric = (up - down) / (2 * h);
                 assertEquals(numeric, p.grad()[i], 2e-3 + 3e-2 * Math.abs(numeric), p.name + "[" + i + "]");
             }

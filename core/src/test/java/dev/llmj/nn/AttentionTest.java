@@ -28,7 +28,10 @@ class AttentionTest {
     }
 
     static void randomize(List<Param> ps, Rng r) {
-        for (Param p : ps) for (int i = 0; i < p.value.length; i++) p.value[i] = (float) (r.nextGaussian() * 0.4 + (p.shape.length == 1 && p.name.endsWith("weight") ? 1 : 0));
+        for (Param p : ps) {
+            float[] v = p.value();
+            for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextGaussian() * 0.4 + (p.shape.length == 1 && p.name.endsWith("weight") ? 1 : 0));
+        }
     }
 
     /** L = Σ R·y over the real query rows only (padding rows' outputs are never used). */
@@ -70,7 +73,7 @@ class AttentionTest {
         for (Param p : a.params()) p.zeroGrad();
         float[] dx = a.backward(lossGrad(r, VALID)).clone();
         check("dx", x, dx, f);
-        for (Param p : a.params()) check(p.name, p.value, p.grad().clone(), f);
+        for (Param p : a.params()) check(p.name, p.value(), p.grad().clone(), f);
     }
 
     @Test
@@ -85,7 +88,7 @@ class AttentionTest {
         float[] dx = a.backward(r).clone(), dm = a.memoryGrad().clone();
         check("dx", x, dx, f);
         check("dmemory", m, dm, f);
-        for (Param p : a.params()) check(p.name, p.value, p.grad().clone(), f);
+        for (Param p : a.params()) check(p.name, p.value(), p.grad().clone(), f);
         // padding memory rows get no gradient: nothing attends to them
         for (int i = (TM + 2) * D; i < B * TM * D; i++) assertEquals(0f, dm[i], "padding memory row gradient");
     }
@@ -149,7 +152,7 @@ class AttentionTest {
         float[] dh = b.backward(lossGrad(r, VALID)).clone();
         check("dh", h, dh, f);
         if (cross) check("dmemory", m, b.memoryGrad().clone(), f);
-        for (Param p : b.params()) check(p.name, p.value, p.grad().clone(), f);
+        for (Param p : b.params()) check(p.name, p.value(), p.grad().clone(), f);
     }
 
     @Test

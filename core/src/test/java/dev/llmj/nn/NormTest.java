@@ -30,8 +30,8 @@ class NormTest {
             for (int i = 0; i < D; i++) var += Math.pow(x[r * D + i] - mean, 2) / D;
             double rs = 1 / Math.sqrt(var + 1e-5);
             for (int i = 0; i < D; i++) {
-                double h = (x[r * D + i] - mean) * rs, g = dy[r * D + i] * n.weight.value[i];
-                assertEquals(h * n.weight.value[i] + n.bias.value[i], y[r * D + i], 1e-4, "y");
+                double h = (x[r * D + i] - mean) * rs, g = dy[r * D + i] * n.weight.value()[i];
+                assertEquals(h * n.weight.value()[i] + n.bias.value()[i], y[r * D + i], 1e-4, "y");
                 mg += g / D;
                 mgx += g * h / D;
                 dg[i] += dy[r * D + i] * h;
@@ -39,7 +39,7 @@ class NormTest {
             }
             for (int i = 0; i < D; i++) {
                 double h = (x[r * D + i] - mean) * rs;
-                assertEquals((dy[r * D + i] * n.weight.value[i] - mg - h * mgx) * rs, dx[r * D + i], 1e-4, "dx");
+                assertEquals((dy[r * D + i] * n.weight.value()[i] - mg - h * mgx) * rs, dx[r * D + i], 1e-4, "dx");
             }
         }
         for (int i = 0; i < D; i++) {
@@ -63,12 +63,12 @@ class NormTest {
             for (int i = 0; i < D; i++) ms += (double) x[r * D + i] * x[r * D + i] / D;
             double rs = 1 / Math.sqrt(ms + 1e-6);
             for (int i = 0; i < D; i++) {
-                assertEquals(x[r * D + i] * rs * n.weight.value[i], y[r * D + i], 1e-4, "y");
-                dot += (double) dy[r * D + i] * n.weight.value[i] * x[r * D + i];
+                assertEquals(x[r * D + i] * rs * n.weight.value()[i], y[r * D + i], 1e-4, "y");
+                dot += (double) dy[r * D + i] * n.weight.value()[i] * x[r * D + i];
                 dg[i] += dy[r * D + i] * x[r * D + i] * rs;
             }
             for (int i = 0; i < D; i++) {
-                double want = dy[r * D + i] * n.weight.value[i] * rs - x[r * D + i] * dot / D * rs * rs * rs;
+                double want = dy[r * D + i] * n.weight.value()[i] * rs - x[r * D + i] * dot / D * rs * rs * rs;
                 assertEquals(want, dx[r * D + i], 1e-4, "dx");
             }
         }

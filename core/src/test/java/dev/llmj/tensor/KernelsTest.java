@@ -30,7 +30,7 @@ class KernelsTest {
     @Test
     void forwardMatchesTheScalarLoopAcrossPanelsRowBlocksAndTails() {
         // in = 768 makes panels of 64 columns, so 3083 columns give 48 full panels and a ragged one;
-        // 13 rows give 4-row micro-tiles and a leftover row; 7 rows take the matrix–vector kernel
+        // 13 rows give 4-row micro-tiles and a leftover row; 7 rows (inference) go over the packed weight's strips
         for (int[] s : new int[][] {{13, 768, 3083}, {70, 40, 65}, {7, 768, 300}, {5, 33, 17}}) {
             int rows = s[0], in = s[1], out = s[2];
             float[] x = random(rows * in, 1), w = random(out * in, 2), b = random(out, 3);
@@ -38,9 +38,10 @@ class KernelsTest {
                 float[] want = reference(x, w, bias, rows, in, out), y = new float[rows * out];
                 Kernels.matmulForward(y, x, w, bias, rows, in, out, new float[in * out]);
                 assertArrayEquals(want, y, 2e-3f, rows + "×" + in + "×" + out);
-                float[] v = new float[rows * out];
-                Kernels.matmulRows(v, x, w, bias, rows, in, out);
-                assertArrayEquals(want, v, 2e-3f, "rows " + rows + "×" + in + "×" + out);
+                float[] v = new float[rows * out], p = w.clone();
+                Kernels.packPanels(p, out, in);
+                Kernels.matmulPanels(v, x, p, bias, rows, in, out);
+                assertArrayEquals(want, v, 2e-3f, "packed " + rows + "×" + in + "×" + out);
             }
         }
     }
@@ -81,22 +82,29 @@ class KernelsTest {
         // the promise that makes results independent of tiles, panels, k-blocks and threads: y = fma(x[k], m[k], y) for k = 0, 1, …
         // 250 rows on 2 threads: blocks of 60, 66, 60 and 64 rows, whose strips of M are packed (over k blocks of 64, 64, 22)
         // 62 rows on 2 threads: blocks of 18, 12, 18 and 14 rows, so 2 rows are left under every strip width
+        // inference's products over a packed W (matmulPanels) keep the same chains: decoding's 1–8 rows over the
+        // strips, a prompt's rows through the tiles, whole strips and a narrower last one
         int saved = Parallel.threads();
         Parallel.setThreads(2);
         try {
-            for (int[] s : new int[][] {{61, 300, 200}, {13, 768, 3083}, {6, 40, 64}, {17, 513, 65}, {100, 64, 96}, {250, 150, 203}, {62, 70, 96}}) {
+            for (int[] s : new int[][] {{61, 300, 200}, {13, 768, 3083}, {6, 40, 64}, {17, 513, 65}, {100, 64, 96}, {250, 150, 203}, {62, 70, 96},
+                    {1, 768, 2051}, {3, 40, 7}, {8, 33, 17}, {9, 64, 130}}) {
                 int rows = s[0], in = s[1], out = s[2];
-                float[] x = random(rows * in, 21), w = random(out * in, 22), b = random(out, 23), wt = new float[in * out];
+                float[] x = random(rows * in, 21), w = random(out * in, 22), b = random(out, 23), wt = new float[in * out], p = w.clone();
                 Kernels.transpose(w, wt, out, in);
+                Kernels.packPanels(p, out, in);
                 for (float[] bias : new float[][] {b, null}) { // the chains start from b or 0, never from what Y held
-                    float[] y = new float[rows * out];
+                    float[] y = new float[rows * out], v = new float[rows * out];
                     java.util.Arrays.fill(y, Float.NaN);
+                    java.util.Arrays.fill(v, Float.NaN);
                     Kernels.matmulTransposed(y, x, wt, bias, rows, in, out);
+                    Kernels.matmulPanels(v, x, p, bias, rows, in, out);
                     for (int r = 0; r < rows; r++) {
                         for (int o = 0; o < out; o++) {
                             float want = bias == null ? 0f : bias[o];
                             for (int k = 0; k < in; k++) want = Math.fma(x[r * in + k], wt[k * out + o], want);
                             assertEquals(want, y[r * out + o], rows + "×" + in + "×" + out + " at " + r + "," + o);
+                            assertEquals(want, v[r * out + o], "packed " + rows + "×" + in + "×" + out + " at " + r + "," + o);
                         }
                     }
                 }
@@ -107,16 +115,20 @@ class KernelsTest {
     }
 
     @Test
-    void inferenceComputesTheTransposedProductWithTheSameBits() { // Yᵀ = W·Xᵀ reads W in place and must equal Y = X·Wᵀ exactly
-        for (int[] s : new int[][] {{128, 768, 300}, {13, 40, 65}, {9, 33, 17}}) {
-            int rows = s[0], in = s[1], out = s[2];
-            float[] x = random(rows * in, 41), w = random(out * in, 42), b = random(out, 43);
-            for (float[] bias : new float[][] {b, null}) {
-                float[] want = new float[rows * out], y = new float[rows * out];
-                Kernels.matmulForward(want, x, w, bias, rows, in, out, new float[in * out]);
-                Kernels.matmulWeightRows(y, x, w, bias, rows, in, out, new float[rows * in], new float[rows * out]);
-                assertArrayEquals(want, y, rows + "×" + in + "×" + out);
+    void packingPutsWTransposedInStripsInPlaceAndBack() { // inference's layout: strip s = Wᵀ's columns s·PANEL…, [in, width] row-major
+        int panel = Kernels.PANEL;
+        for (int[] s : new int[][] {{2051, 40}, {7, 33}, {2 * Kernels.PANEL, 768}, {Kernels.PANEL + 1, 3}}) {
+            int out = s[0], in = s[1];
+            float[] w = random(out * in, 51), p = w.clone(), row = new float[in];
+            Kernels.packPanels(p, out, in);
+            for (int o = 0; o < out; o++) {
+                int strip = o / panel, width = Math.min(panel, out - strip * panel);
+                for (int k = 0; k < in; k++) assertEquals(w[o * in + k], p[strip * panel * in + k * width + o - strip * panel], out + "×" + in + " at " + o + "," + k);
+                Kernels.packedRow(p, out, in, o, row, 0); // a tied embedding's row, read where it lies
+                assertArrayEquals(java.util.Arrays.copyOfRange(w, o * in, (o + 1) * in), row, "row " + o);
             }
+            Kernels.unpackPanels(p, out, in);
+            assertArrayEquals(w, p, "unpacked " + out + "×" + in);
         }
     }
 
@@ -169,37 +181,26 @@ class KernelsTest {
     }
 
     @Test
-    void decodingsMatrixVectorKernelIsOneDotPerOutputWhateverTheGrouping() {
-        for (int[] s : new int[][] {{1, 768, 2051}, {3, 40, 7}, {8, 33, 17}}) { // one row or several; widths with and without a scalar tail
-            int rows = s[0], in = s[1], out = s[2];
-            float[] x = random(rows * in, 31), w = random(out * in, 32), b = random(out, 33), y = new float[rows * out];
-            Kernels.matmulRows(y, x, w, b, rows, in, out);
-            for (int r = 0; r < rows; r++) {
-                for (int o = 0; o < out; o++) assertEquals(Kernels.dot(x, r * in, w, o * in, in) + b[o], y[r * out + o], "at " + r + "," + o);
-            }
-        }
-    }
-
-    @Test
     void productsSharingOneRegionGiveTheBitsOfOneCallEach() { // decoding's q, k, v and gate, up: chunks may span two products
         int saved = Parallel.threads();
         try {
             for (int threads : new int[] {1, 2, 3}) {
                 Parallel.setThreads(threads);
-                for (int[] s : new int[][] {{1, 768, 13, 7, 2049}, {3, 40, 6, 5, 0}, {8, 33, 17, 4, 9}}) { // the last 0: two products
+                for (int[] s : new int[][] {{1, 768, 13, 7, 2049}, {3, 40, 6, 5, 0}, {8, 33, 17, 4, 9}, {2, 64, 4 * Kernels.PANEL, Kernels.PANEL + 3, 2 * Kernels.PANEL}}) { // the last 0: two products
                     int rows = s[0], in = s[1];
                     float[] x = random(rows * in, 41);
                     float[][] w = new float[3][], b = new float[3][], joint = new float[3][], alone = new float[3][];
                     for (int p = 0; p < 3; p++) {
                         int out = s[2 + p];
                         w[p] = random(out * in, 42 + p);
+                        Kernels.packPanels(w[p], out, in);
                         b[p] = p == 1 ? null : random(out, 45 + p); // one without a bias
                         joint[p] = new float[rows * out];
                         alone[p] = new float[rows * out];
-                        Kernels.matmulRows(alone[p], x, w[p], b[p], rows, in, out);
+                        Kernels.matmulPanels(alone[p], x, w[p], b[p], rows, in, out);
                     }
-                    if (s[4] == 0) Kernels.matmulRows(x, rows, in, joint[0], w[0], b[0], s[2], joint[1], w[1], b[1], s[3]);
-                    else Kernels.matmulRows(x, rows, in, joint[0], w[0], b[0], s[2], joint[1], w[1], b[1], s[3], joint[2], w[2], b[2], s[4]);
+                    if (s[4] == 0) Kernels.matmulPanels(x, rows, in, joint[0], w[0], b[0], s[2], joint[1], w[1], b[1], s[3], null, null, null, 0);
+                    else Kernels.matmulPanels(x, rows, in, joint[0], w[0], b[0], s[2], joint[1], w[1], b[1], s[3], joint[2], w[2], b[2], s[4]);
                     for (int p = 0; p < 3; p++) assertArrayEquals(alone[p], joint[p], threads + " threads, product " + p + " of " + java.util.Arrays.toString(s));
                 }
             }

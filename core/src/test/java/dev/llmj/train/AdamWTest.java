@@ -11,13 +11,13 @@ class AdamWTest {
     @Test
     void weightDecayReachesNormsBiasesAndEmbeddingsOnlyWhenAsked() {
         Param matrix = new Param("w", true, 2, 2), gain = new Param("norm.weight", false, 2);
-        java.util.Arrays.fill(matrix.value, 1f);
-        java.util.Arrays.fill(gain.value, 1f);
+        java.util.Arrays.fill(matrix.value(), 1f);
+        java.util.Arrays.fill(gain.value(), 1f);
         new AdamW(List.of(matrix, gain), 0.9f, 0.99f, 1e-8f, 0.5f).step(0.1f); // zero gradients: only decay moves them
-        assertEquals(0.95f, matrix.value[0], 1e-7f);
-        assertEquals(1f, gain.value[0]);
+        assertEquals(0.95f, matrix.value()[0], 1e-7f);
+        assertEquals(1f, gain.value()[0]);
         new AdamW(List.of(gain), 0.9f, 0.99f, 1e-8f, 0.5f, true).step(0.1f);
-        assertEquals(0.95f, gain.value[0], 1e-7f);
+        assertEquals(0.95f, gain.value()[0], 1e-7f);
     }
 
     @Test

@@ -102,10 +102,10 @@ class TrainableTest {
             }
             double sum = 0;
             for (int i = 0; i < n; i++) {
-                float pred = b.value[0];
+                float pred = b.value()[0];
                 for (int k = 0; k < K; k++) {
                     kept[i * K + k] = !training ? 1f : rng.nextFloat() < P ? 0f : 1f / (1 - P);
-                    pred += w.value[k] * batch.x()[i * K + k] * kept[i * K + k];
+                    pred += w.value()[k] * batch.x()[i * K + k] * kept[i * K + k];
                 }
                 residual[i] = pred - batch.y()[i];
                 sum += (double) residual[i] * residual[i];
@@ -132,14 +132,14 @@ class TrainableTest {
         /** Only the weights file: the trainer needs nothing else of a model folder. */
         void save(Path d, Map<String, String> metadata) {
             Map<String, Safetensors.Tensor> t = new LinkedHashMap<>();
-            for (Param p : params()) t.put(p.name, new Safetensors.Tensor(p.shape.clone(), p.value.clone()));
+            for (Param p : params()) t.put(p.name, new Safetensors.Tensor(p.shape.clone(), p.value().clone()));
             Safetensors.write(d.resolve(ModelFolder.WEIGHTS), t, metadata);
         }
 
         static Regression load(Path d) {
             Regression m = new Regression();
             Map<String, Safetensors.Tensor> t = Safetensors.read(d.resolve(ModelFolder.WEIGHTS));
-            for (Param p : m.params()) System.arraycopy(t.get(p.name).data(), 0, p.value, 0, p.size());
+            for (Param p : m.params()) System.arraycopy(t.get(p.name).data(), 0, p.value(), 0, p.size());
             return m;
         }
     }
@@ -156,19 +156,19 @@ class TrainableTest {
     void theBackwardIsTheLossGradient() { // finite differences in double, so the training below tests the loop, not the toy
         Regression m = new Regression();
         Points batch = new Stream(5, 9).next();
-        for (Param p : m.params()) for (int i = 0; i < p.size(); i++) p.value[i] = 0.3f * (i + 1) - 0.5f;
+        for (Param p : m.params()) for (int i = 0; i < p.size(); i++) p.value()[i] = 0.3f * (i + 1) - 0.5f;
         m.zeroGrad();
         m.forwardLoss(batch, false);
         m.backward();
         for (Param p : m.params()) {
             for (int i = 0; i < p.size(); i++) {
                 double h = 1e-3;
-                float v = p.value[i];
-                p.value[i] = (float) (v + h);
+                float v = p.value()[i];
+                p.value()[i] = (float) (v + h);
                 double up = m.forwardLoss(batch, false);
-                p.value[i] = (float) (v - h);
+                p.value()[i] = (float) (v - h);
                 double down = m.forwardLoss(batch, false);
-                p.value[i] = v;
+                p.value()[i] = v;
                 assertEquals((up - down) / (2 * h), p.grad()[i], 2e-3, p.name + "[" + i + "]");
             }
         }
@@ -197,7 +197,7 @@ class TrainableTest {
         assertEquals(8, resumed.step());
         resumed.run(new Trainer.Listener() {});
 
-        for (int i = 0; i < a.params().size(); i++) assertArrayEquals(a.params().get(i).value, c.params().get(i).value, a.params().get(i).name);
+        for (int i = 0; i < a.params().size(); i++) assertArrayEquals(a.params().get(i).value(), c.params().get(i).value(), a.params().get(i).name);
         assertEquals(losses(straight), losses(interrupted), "the same evaluations, step for step");
     }
 

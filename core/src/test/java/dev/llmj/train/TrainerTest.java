@@ -95,7 +95,7 @@ class TrainerTest {
         resumed.run(new Trainer.Listener() {});
 
         List<Param> pa = a.params(), pc = c.params();
-        for (int i = 0; i < pa.size(); i++) assertArrayEquals(pa.get(i).value, pc.get(i).value, pa.get(i).name);
+        for (int i = 0; i < pa.size(); i++) assertArrayEquals(pa.get(i).value(), pc.get(i).value(), pa.get(i).name);
     }
 
     @Test
@@ -165,7 +165,7 @@ class TrainerTest {
         Path out = dir.resolve("nan");
         Trainer.of(m, tok, config(4), split[0], split[1], out).run(new Trainer.Listener() {});
         byte[] good = Files.readAllBytes(out.resolve("model.safetensors"));
-        m.params().get(0).value[0] = Float.NaN; // poison the embedding: the next loss is NaN
+        m.params().get(0).value()[0] = Float.NaN; // poison the embedding: the next loss is NaN
         TrainConfig more = config(8);
         Trainer<Batcher.Batch> t = Trainer.of(m, tok, more, split[0], split[1], out);
         LlmjException e = assertThrows(LlmjException.class, () -> t.run(new Trainer.Listener() {}));

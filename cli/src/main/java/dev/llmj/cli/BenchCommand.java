@@ -200,12 +200,17 @@ final class BenchCommand implements Runnable {
             // three runs: prefill 1,900 tokens/s, after three seconds 27,000)
             long warmStart = System.nanoTime();
             for (int w = 0; w < 3 || System.nanoTime() - warmStart < 3_000_000_000L; w++) gen.generateIds(prompts, cfg.withSeed(-1 - w), null);
-            Parallel.resetStats(); // -Dllmj.parallelStats=true: the measured runs' regions only (and the roofline's, after)
-            double[] prefill = new double[runs], decode = new double[runs];
+            Parallel.resetStats(); // -Dllmj.parallelStats=true: the measured runs' regions only (and the rooflines')
+            // the roofline: the same weights read bare (as they lie: the runs packed the matrices), every thread one
+            // stream, nothing else to do; measured right after each run, because this machine's bandwidth drifts by
+            // half within minutes, and each run is set against its own
+            List<float[]> weights = m.params().stream().map(p -> p.isPacked() ? p.packed() : p.value()).toList();
+            double[] prefill = new double[runs], decode = new double[runs], roof = new double[runs];
             for (int i = 0; i < runs; i++) {
                 Generator.Timing t = gen.generateIds(prompts, cfg.withSeed(i), null).get(0).timing();
                 prefill[i] = t.prefillTokensPerSec();
                 decode[i] = t.decodeTokensPerSec();
+                roof[i] = ReadPeak.gbPerSec(weights);
             }
             // garbage per decoded token: what a run of `fresh` tokens allocates beyond a run of one token (the same
             // prompts, so the same per-call setup: results, samplers), over the tokens between them, in every thread
@@ -236,10 +241,11 @@ final class BenchCommand implements Runnable {
             int passes = (batch + dev.llmj.nn.Linear.FEW_ROWS - 1) / dev.llmj.nn.Linear.FEW_ROWS; // weight passes per step
             double decodeGbPerSec = median(decode) / batch * passes * readBytes / 1e9;
             res.put("decode_weight_gb_per_sec", decoded ? round(decodeGbPerSec) : null);
-            // the roofline: the same weights read bare, every thread one stream, nothing else to do (after the runs: it allocates nothing they see)
-            double roofline = ReadPeak.gbPerSec(m.params().stream().map(p -> p.isPacked() ? p.packed() : p.value()).toList()); // as they lie: the runs packed the matrices
+            double[] fraction = new double[runs];
+            for (int i = 0; i < runs; i++) fraction[i] = decode[i] / batch * passes * readBytes / 1e9 / roof[i];
+            double roofline = median(roof);
             res.put("read_roofline_gb_per_sec", round(roofline));
-            res.put("decode_roofline_fraction", decoded ? Math.round(decodeGbPerSec / roofline * 1000) / 1000.0 : null);
+            res.put("decode_roofline_fraction", decoded ? Math.round(median(fraction) * 1000) / 1000.0 : null); // each run against its own
             res.put("weights_mb", Math.round(weightBytes / 1e3) / 1e3);
             res.put("kv_cache_mb", Math.round(KvCache.bytes(m.config, batch) / 1e3) / 1e3);
             res.put("allocated_bytes_per_decoded_token", decoded ? Math.round(perToken) : null);
@@ -256,7 +262,7 @@ final class BenchCommand implements Runnable {
             if (decoded) {
                 out.printf("decode   %,10.1f tokens/s   (%d new tokens%s; weights read at %.1f GB/s, %.0f%% of the %.1f GB/s that reading them bare reaches)%n",
                         median(decode), fresh, batch > 1 ? " × " + batch : "", (double) res.get("decode_weight_gb_per_sec"),
-                        100 * decodeGbPerSec / roofline, roofline);
+                        100 * median(fraction), roofline);
             } else {
                 out.println("decode          none       (the one new token comes from the prompt's logits; --new-tokens 2 or more to time decoding)");
             }

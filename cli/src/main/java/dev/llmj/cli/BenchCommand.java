@@ -238,11 +238,10 @@ final class BenchCommand implements Runnable {
             boolean decoded = fresh > 1;
             res.put("decode_tokens_per_sec", decoded ? round(median(decode)) : null);
             // each decode step reads every weight once: bytes/s against the machine's memory bandwidth
-            int passes = (batch + dev.llmj.nn.Linear.FEW_ROWS - 1) / dev.llmj.nn.Linear.FEW_ROWS; // weight passes per step
-            double decodeGbPerSec = median(decode) / batch * passes * readBytes / 1e9;
+            double decodeGbPerSec = median(decode) / batch * readBytes / 1e9; // one pass over the weights per step, for the whole batch
             res.put("decode_weight_gb_per_sec", decoded ? round(decodeGbPerSec) : null);
             double[] fraction = new double[runs];
-            for (int i = 0; i < runs; i++) fraction[i] = decode[i] / batch * passes * readBytes / 1e9 / roof[i];
+            for (int i = 0; i < runs; i++) fraction[i] = decode[i] / batch * readBytes / 1e9 / roof[i];
             double roofline = median(roof);
             res.put("read_roofline_gb_per_sec", round(roofline));
             res.put("decode_roofline_fraction", decoded ? Math.round(median(fraction) * 1000) / 1000.0 : null); // each run against its own

@@ -3,7 +3,6 @@ package dev.llmj.generate;
 import dev.llmj.LlmjException;
 import dev.llmj.model.DecoderLM;
 import dev.llmj.model.KvCache;
-import dev.llmj.nn.Linear;
 import dev.llmj.tokenizer.ByteBpeTokenizer;
 import dev.llmj.tokenizer.IntList;
 import dev.llmj.tokenizer.SpecialTokens;
@@ -21,8 +20,8 @@ import java.util.List;
  *             attention over the cache) → logits for the next one
  * </pre>
  * Several prompts decode together: each step runs one token of every unfinished sequence through
- * the weights at once, in groups of up to {@link Linear#FEW_ROWS} so that every sequence takes the
- * same kernels as it would alone (a batch gives exactly what each prompt gives alone). Not
+ * the weights at once, in one pass over them; a product's bits do not depend on how many rows go
+ * through it, so a batch gives exactly what each prompt gives alone. Not
  * thread-safe: one generation at a time per model (the buffers belong to the model's layers), and
  * not while the model trains.
  */
@@ -159,7 +158,6 @@ public final class Generator {
         }
 
         int[] active = new int[n], next = new int[n], rows = new int[n], ids = new int[n];
-        int[] groupIds = new int[Linear.FEW_ROWS], groupRows = new int[Linear.FEW_ROWS];
         int alive = n;
         for (int s = 0; s < n; s++) active[s] = s;
         long decodeStart = System.nanoTime();
@@ -196,12 +194,9 @@ public final class Generator {
                     ids[batched++] = next[a];
                 }
             }
-            for (int g = 0; g < batched; g += Linear.FEW_ROWS) { // one token of each sequence, one pass over the weights per group
-                int size = Math.min(Linear.FEW_ROWS, batched - g);
-                System.arraycopy(ids, g, groupIds, 0, size);
-                System.arraycopy(rows, g, groupRows, 0, size);
-                float[] l = model.forwardCached(groupIds, size, 1, groupRows, cache);
-                for (int b = 0; b < size; b++) System.arraycopy(l, b * V, logits[groupRows[b]], 0, V);
+            if (batched > 0) { // one token of each sequence, all in one pass over the weights
+                float[] l = model.forwardCached(ids, batched, 1, rows, cache);
+                for (int b = 0; b < batched; b++) System.arraycopy(l, b * V, logits[rows[b]], 0, V);
             }
         }
         decodeNanos = System.nanoTime() - decodeStart;

@@ -39,7 +39,7 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
     private float[] h0, logits, dlogits, rowLoss;
     private int[] posIds;
     private final Workspace ws = new Workspace(); // scratch shared by the blocks: inference's activations, a backward's gradients
-    private float[] cachedLogits;                  // [R, V]: the KV-cache path's logits, each sequence's next token
+    private float[] cachedLogits;                  // [R, V] in its first R·V values: the KV-cache path's logits, each sequence's next token
     private int[] starts = new int[0];    // [R]: the KV-cache path's first new position of each sequence
 
     /** A model with GPT-2's random initialisation from {@code seed} (which also seeds dropout). */
@@ -160,8 +160,9 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
      * Inference through a KV cache: n new tokens for each of R sequences, ids [R·n], sequence r in
      * cache row {@code rows[r]}, taking the positions after those the cache already holds. Appends
      * their keys and values to the cache and returns the logits of each sequence's last new token,
-     * [R, V]. A prompt goes in as one call with n = its length (prefill; over {@link #prefillChunk} tokens,
-     * it runs in chunks inside, with the same bits); each generated token then as a call with n = 1 (decode). The
+     * [R, V] in the first R·V values of the model's own array. A prompt goes in as one call with n = its
+     * length (prefill; over {@link #prefillChunk} tokens, it runs in chunks inside, with the same bits);
+     * each generated token then as a call with n = 1 (decode). The
      * logits equal {@link #forward}'s over the whole sequence to float rounding (the linear layers give the same
      * bits; attention's kernels differ). Its activations live in the model's {@link Workspace}, not
      * in the layers, so it leaves a training forward's state alone. Its products read each weight matrix packed in
@@ -175,7 +176,7 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
             }
         }
         if (n <= prefillChunk) return forwardChunk(ids, seqs, n, rows, cache, true);
-        // A long prompt goes in chunks of equal length (each over Linear.FEW_ROWS tokens, so each takes the prompt's
+        // A long prompt goes in chunks of equal length (each over Attention.FEW_QUERIES tokens, so each takes the prompt's
         // kernels): a chunk's activations, not the whole prompt's, are what the workspace then holds (llama-110m with a
         // 768-token prompt peaked at 746 MB in one pass, over its bound of weights + KV cache + 20%). The bits are the
         // same as in one pass: every row's chains run in the same order whatever the number of rows beside it, and a
@@ -231,7 +232,7 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
         float[] last = ws.get(Workspace.Slot.SUM, seqs * d); // only each sequence's last token needs logits (a norm is per row)
         for (int r = 0; r < seqs; r++) System.arraycopy(h, (r * n + n - 1) * d, last, r * d, d);
         float[] normed = finalNorm.apply(last, seqs, ws.get(Workspace.Slot.NORMED, seqs * d));
-        if (cachedLogits == null || cachedLogits.length != seqs * config.vocabSize()) cachedLogits = new float[seqs * config.vocabSize()];
+        cachedLogits = Workspace.grow(cachedLogits, seqs * config.vocabSize()); // grown, never shrunk: a batch's prompts go in one at a time
         return head.forwardInference(normed, seqs, cachedLogits);
     }
 

@@ -163,6 +163,12 @@ public final class Attention {
     }
 
     /**
+     * New tokens per sequence up to which {@link #forwardCached} takes each query over its cached keys alone
+     * (decoding); more (a prompt) go by blocks of queries, through products.
+     */
+    public static final int FEW_QUERIES = 8;
+
+    /**
      * Inference with a KV cache. x [R·n, d] holds n new tokens for each of R sequences; sequence r
      * lives in cache row {@code rows[r]}, already holds {@code start[r]} tokens, and its new tokens
      * take the positions after them. Their k and v are written into the cache; each new query then
@@ -222,7 +228,7 @@ public final class Attention {
         for (int rh = from; rh < to; rh++) {
             int r = rh / nHeads, h = rh % nHeads, kh = h / group;
             int base = (cRows[r] * nKvHeads + kh) * capacity * hd, p = rh * capacity; // this head's keys (and values): [capacity, hd] at base; its weights: scores[p…p+capacity)
-            if (n > Linear.FEW_ROWS) {
+            if (n > FEW_QUERIES) {
                 promptHead(r, h, base, scale);
                 continue;
             }
@@ -236,7 +242,7 @@ public final class Attention {
     }
 
     /**
-     * One (sequence, head) of a prompt (more than {@link Linear#FEW_ROWS} new tokens): as the training
+     * One (sequence, head) of a prompt (more than {@link #FEW_QUERIES} new tokens): as the training
      * forward does it, by blocks of queries, the scores as one product with the head's cached keys
      * transposed (Kᵀ [hd, keys], this thread's scratch), a softmax over each query's keys and zeros
      * after them, then the weighted sums as a product with the cached values, read in place.

@@ -36,13 +36,6 @@ public final class Linear {
         return new Linear(weight);
     }
 
-    /**
-     * New tokens per sequence up to which inference counts as decoding: attention takes each query over the cached
-     * keys alone, where more take its blocked products; {@link dev.llmj.generate.Generator} decodes sequences in
-     * groups of this many, each group one pass over the weights. The linear layers' bits do not depend on it.
-     */
-    public static final int FEW_ROWS = 8;
-
     /** The training forward: x is kept for {@link #backward}, y is this layer's own. */
     public float[] forward(float[] x, int rows) {
         y = Workspace.grow(y, rows * out);

@@ -117,7 +117,7 @@ class GenerateTest {
         CliTest.Result r = CliTest.run("bench", "generate", "--model", model.toString(), "--prompt-tokens", "8", "--new-tokens", "8", "--runs", "1", "--json");
         assertEquals(0, r.status(), r.err());
         Map<String, Object> j = Json.obj(Json.parse(r.out().strip(), "o"), "o");
-        for (String k : List.of("prefill_tokens_per_sec", "decode_tokens_per_sec", "weights_mb", "kv_cache_mb", "peak_rss_mb", "read_roofline_gb_per_sec")) {
+        for (String k : List.of("prefill_tokens_per_sec", "decode_tokens_per_sec", "weights_mb", "kv_cache_mb", "peak_rss_mb", "read_roofline_gb_per_sec", "read_median_gb_per_sec")) {
             assertTrue(((Number) j.get(k)).doubleValue() > 0, k + " in " + r.out());
         }
         // the decode rate in bytes over the measured roofline: one figure in two units

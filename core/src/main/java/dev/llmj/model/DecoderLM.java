@@ -162,11 +162,11 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
      * their keys and values to the cache and returns the logits of each sequence's last new token,
      * [R, V] in the first R·V values of the model's own array. A prompt goes in as one call with n = its
      * length (prefill; over {@link #prefillChunk} tokens, it runs in chunks inside, with the same bits);
-     * each generated token then as a call with n = 1 (decode). The
-     * logits equal {@link #forward}'s over the whole sequence to float rounding (the linear layers give the same
-     * bits; attention's kernels differ). Its activations live in the model's {@link Workspace}, not
-     * in the layers, so it leaves a training forward's state alone. Its products read each weight matrix packed in
-     * place for them ({@link dev.llmj.nn.Param#packed}, done by the first call); weights written by hand through
+     * each generated token then as a call with n = 1 (decode). The logits equal {@link #forward}'s over
+     * the whole sequence to float rounding (the linear layers give the same bits; attention's kernels
+     * differ). Its activations live in the model's {@link Workspace}, not in the layers, so it leaves a
+     * training forward's state alone. Its products read each weight matrix packed in place for them
+     * ({@link dev.llmj.nn.Param#packed}, done by the first call); weights written by hand through
      * {@link dev.llmj.nn.Param#value()} (which unpacks them) take effect at the next call.
      */
     public float[] forwardCached(int[] ids, int seqs, int n, int[] rows, KvCache cache) {

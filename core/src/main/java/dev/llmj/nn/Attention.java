@@ -181,7 +181,7 @@ public final class Attention {
                                  float[] y, Workspace ws) {
         int count = seqs * n, qd = nHeads * headDim, kd = nKvHeads * headDim;
         float[] cq = ws.get(Workspace.Slot.Q, count * qd), kk = ws.get(Workspace.Slot.K, count * kd), vv = ws.get(Workspace.Slot.V, count * kd);
-        Linear.forwardInferenceShared(x, count, q, cq, k, kk, v, vv); // decoding: one parallel region for the three
+        Linear.forwardInferenceShared(x, count, q, cq, k, kk, v, vv); // one parallel region for the three
         float[] cOut = ws.get(Workspace.Slot.ATTENDED, count * qd), scores = ws.get(Workspace.Slot.SCORES, seqs * nHeads * capacity);
         for (int r = 0; r < seqs; r++) {
             for (int i = 0; i < n; i++) {

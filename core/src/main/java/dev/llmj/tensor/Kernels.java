@@ -205,7 +205,7 @@ public final class Kernels {
      * The lanes added as a fixed tree written out here: lane i + lane i+L/2, then i + L/4, … down to
      * lane 0. reduceLanes(ADD) leaves its order to the implementation, which may differ between a
      * cold and a warm run and change the last bits; explicit shuffles cannot. Four shuffle-adds
-     * instead of sixteen lane extractions: this sum ends every dot product of decoding.
+     * instead of sixteen lane extractions: this sum ends every dot product of attention over the KV cache.
      */
     static float sum(FloatVector v) {
         for (VectorShuffle<Float> half : HALVES) v = v.add(v.rearrange(half));

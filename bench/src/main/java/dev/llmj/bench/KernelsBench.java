@@ -58,7 +58,7 @@ public class KernelsBench {
         }
     }
 
-    /** Y = X·Wᵀ + b through the transposed copy of W (the forward of every linear layer with more than a few rows). */
+    /** Y = X·Wᵀ + b through the transposed copy of W (the training forward of every linear layer). */
     @Benchmark
     public float[] matmulForward(Train s) {
         Kernels.matmulForward(s.y, s.x, s.w, s.b, s.rows, s.in, s.out, s.wt);

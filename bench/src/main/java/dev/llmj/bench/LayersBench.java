@@ -105,7 +105,7 @@ public class LayersBench {
         }
     }
 
-    /** q, k, v for the token (matrix–vector), its k and v into the cache, scores and p·v over positions 0..position, o. */
+    /** q, k, v for the token (over the packed weights' strips), its k and v into the cache, scores and p·v over positions 0..position, o. */
     @Benchmark
     public float[] attentionDecode(AttnDecode s) {
         return s.attn.forwardCached(s.x, 1, 1, s.rows, s.start, s.keys, s.values, s.capacity, s.y, s.ws);

@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * The memory-read roofline of decoding on the machine at hand, measured on the model's own weights
  * (so it costs no memory): every thread streams its share of the arrays front to back, as decoding
- * reads its weight rows, adding them up with nothing else to do. Decoding reads every weight once
+ * reads its weights' packed strips, adding them up with nothing else to do. Decoding reads every weight once
  * per token, so this rate over the bytes per token is the fastest it could go.
  */
 final class ReadPeak {

@@ -30,7 +30,8 @@ public final class Param {
      * The values, row-major in {@link #shape} (a linear layer's weight [out, in], as PyTorch stores it), for
      * training, saving, loading and any reader or writer. If an inference left the matrix {@link #packed}, it is
      * unpacked in place first; so a write through this array takes effect at the next inference, which packs it
-     * again. Do not keep the array across an inference: it is the same array, in the other layout.
+     * again. Do not keep the array across an inference: it is the same array, in the other layout. Nor call this
+     * while another thread runs an inference on the same model: the layout changes in place.
      */
     public float[] value() {
         if (packed) layout(false);

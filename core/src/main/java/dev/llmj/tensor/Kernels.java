@@ -759,7 +759,7 @@ public final class Kernels {
             this.in = in;
             int total = 0;
             for (int q = 0; q < parts; q++) total += strips[q];
-            Parallel.forRange(total, Math.max(1, 65536 / Math.max(1, in * rows * PANEL)), this); // a chunk worth a hand-off to another thread
+            Parallel.forRange(total, (int) Math.max(1, 65536 / Math.max(1L, (long) in * rows * PANEL)), this); // a chunk worth a hand-off to another thread
             this.x = null; // keeps no array past the call
             for (int q = 0; q < parts; q++) this.y[q] = this.p[q] = this.b[q] = null;
         }

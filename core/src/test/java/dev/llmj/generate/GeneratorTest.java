@@ -91,7 +91,7 @@ class GeneratorTest {
     @Test
     void theCachedPathReadsTheWeightsAsTheyAreAfterATrainingStepOrAHandEdit() {
         DecoderLM m = model(families().get(0));
-        int[] ids = {1, 5, 2, 7, 7, 3, 0, 9, 4, 6};                 // 10 rows: the prefill takes the transposed-weight kernel
+        int[] ids = {1, 5, 2, 7, 7, 3, 0, 9, 4, 6};                 // 10 rows: the prefill goes through the packed strips' tiles
         m.forwardCached(ids, 1, ids.length, new int[] {0}, m.newCache(1));
         m.zeroGrad();
         m.forward(ids, 1, ids.length, true);

@@ -195,7 +195,7 @@ public final class DecoderLM implements Trainable<Batcher.Batch> {
 
     /**
      * Packs now every weight matrix that {@link #forwardCached} reads ({@link Param#packed}), which its first call
-     * would do otherwise (llama-110m: 43 ms warm, 140 ms in a fresh JVM, three times its 128-token prompt): a
+     * would do otherwise (a rearrangement of every weight, in place): a
      * {@link dev.llmj.generate.Generator} does it when made, so that a prompt's time is its own.
      */
     public void packForInference() {
